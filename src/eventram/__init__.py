@@ -1,0 +1,110 @@
+"""eventram: an Event Sourcing + CQRS engine whose hot path lives in memory.
+
+The public API is what ``__all__`` lists; modules starting with ``_`` are internal.
+"""
+
+from eventram.aggregate import Aggregate
+from eventram.bus.command import CommandBus
+from eventram.bus.events import EventBus
+from eventram.bus.middleware import (
+    CorrelationMiddleware,
+    IdempotencyMiddleware,
+    LoggingMiddleware,
+    RetryOnConflictMiddleware,
+)
+from eventram.bus._pipeline import inject
+from eventram.bus.query import QueryBus
+from eventram.codec import EventRegistry, registry
+from eventram.context import MessageContext, current_context, message_context
+from eventram.envelope import NewEvent, RecordedEvent
+from eventram.errors import (
+    ConcurrencyError,
+    DecodeError,
+    DomainError,
+    DuplicateEventIdError,
+    EmptyBatchError,
+    EventramError,
+    HandlerNotFoundError,
+    InvalidExpectedVersionError,
+    JournalCorruptError,
+    JournalError,
+    JournalLockedError,
+    JournalWriteError,
+    NotFoundError,
+    ProjectionError,
+    QueryError,
+    StoreClosedError,
+    UnregisteredEventError,
+    ValidationError,
+)
+from eventram.messages import Command, Event, Query
+from eventram.repository import Repository
+from eventram.snapshot import InMemorySnapshotStore, Snapshot, SnapshotStore
+from eventram.store.base import (
+    ANY,
+    NO_STREAM,
+    STREAM_EXISTS,
+    AppendRequest,
+    AppendResult,
+    BulkResult,
+    EventFilter,
+    EventStore,
+)
+from eventram.store.counters import EventStatistics
+from eventram.store.memory import InMemoryEventStore
+from eventram.store.subscription import Subscription
+
+__all__ = [
+    "ANY",
+    "NO_STREAM",
+    "STREAM_EXISTS",
+    "Aggregate",
+    "AppendRequest",
+    "AppendResult",
+    "BulkResult",
+    "Command",
+    "CommandBus",
+    "ConcurrencyError",
+    "CorrelationMiddleware",
+    "DecodeError",
+    "DomainError",
+    "DuplicateEventIdError",
+    "EmptyBatchError",
+    "Event",
+    "EventBus",
+    "EventFilter",
+    "EventRegistry",
+    "EventStatistics",
+    "EventStore",
+    "EventramError",
+    "HandlerNotFoundError",
+    "IdempotencyMiddleware",
+    "InMemoryEventStore",
+    "InMemorySnapshotStore",
+    "InvalidExpectedVersionError",
+    "JournalCorruptError",
+    "JournalError",
+    "JournalLockedError",
+    "JournalWriteError",
+    "LoggingMiddleware",
+    "MessageContext",
+    "NewEvent",
+    "NotFoundError",
+    "ProjectionError",
+    "Query",
+    "QueryBus",
+    "QueryError",
+    "RecordedEvent",
+    "Repository",
+    "RetryOnConflictMiddleware",
+    "Snapshot",
+    "SnapshotStore",
+    "StoreClosedError",
+    "Subscription",
+    "UnregisteredEventError",
+    "ValidationError",
+    "current_context",
+    "inject",
+    "message_context",
+    "registry",
+]

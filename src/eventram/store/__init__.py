@@ -1,0 +1,1 @@
+"""Event stores: one contract (``EventStore``), several backends."""

@@ -1,0 +1,171 @@
+"""Incremental event counters: per event type, per hour, per (organization, user).
+
+Statistics and trends over a time range cost the number of hour buckets in the range, plus the
+events of the two partial hours at its edges, never a scan of the whole log.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+
+import msgspec
+from sortedcontainers import SortedDict
+
+from eventram.envelope import RecordedEvent
+from eventram.errors import ValidationError
+
+__all__ = ["EventCounters", "EventStatistics", "Interval", "bucket_key"]
+
+Interval = Literal["hour", "day", "week", "month"]
+INTERVALS: tuple[str, ...] = ("hour", "day", "week", "month")
+HOUR = 3600
+HOUR_US = HOUR * 1_000_000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+UNKNOWN = "unknown"
+
+
+class EventStatistics(msgspec.Struct, frozen=True):
+    """Counts of one event type over a time range (the seeds' ``getEventStatistics``)."""
+
+    total: int
+    by_hour: dict[str, int]
+    by_day: dict[str, int]
+    by_organization: dict[str, int]
+    by_user: dict[str, int]
+
+
+def bucket_key(when: datetime, interval: str) -> str:
+    """The label of the bucket holding ``when``: hour, day, ISO week or month, in UTC."""
+    when = when.astimezone(UTC)
+    if interval == "hour":
+        return when.strftime("%Y-%m-%dT%H:00:00Z")
+    if interval == "day":
+        return when.strftime("%Y-%m-%d")
+    if interval == "week":
+        year, week, _ = when.isocalendar()
+        return f"{year}-W{week:02d}"
+    if interval == "month":
+        return when.strftime("%Y-%m")
+    raise ValidationError(
+        f"Unknown interval {interval!r}: use one of {', '.join(INTERVALS)}.", field="interval"
+    )
+
+
+def _epoch_us(when: datetime) -> int:
+    if when.tzinfo is None:
+        raise ValidationError(f"Time {when.isoformat()} has no time zone; use UTC.", field="time")
+    delta = when - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+Scan = Callable[[str, datetime, datetime], Iterable[RecordedEvent]]
+
+
+class EventCounters:
+    """Counts events by type x hour x (organization, user), updated as events commit."""
+
+    def __init__(self, organization_field: str = "organization_id", user_field: str = "user_id"):
+        self._org = organization_field
+        self._user = user_field
+        self._by_type: dict[str, SortedDict] = {}
+
+    def add(self, events: Sequence[RecordedEvent]) -> None:
+        """Count newly committed events."""
+        org_field, user_field = self._org, self._user
+        for event in events:
+            hours = self._by_type.get(event.event_type)
+            if hours is None:
+                hours = self._by_type[event.event_type] = SortedDict()
+            hour = int(event.recorded_at.timestamp()) // HOUR
+            cell: Counter[tuple[str, str]] | None = hours.get(hour)
+            if cell is None:
+                cell = hours[hour] = Counter()
+            meta = event.metadata
+            cell[(meta.get(org_field, UNKNOWN), meta.get(user_field, UNKNOWN))] += 1
+
+    def event_types(self) -> list[str]:
+        """Every event type counted so far."""
+        return sorted(self._by_type)
+
+    def statistics(
+        self, event_type: str, since: datetime, until: datetime, scan: Scan
+    ) -> EventStatistics:
+        """Totals by hour, day, organization and user for ``since <= recorded_at <= until``.
+
+        ``scan`` returns the events of a short sub-range; it is used only for the partial hours
+        at both edges of the range.
+        """
+        by_hour: Counter[str] = Counter()
+        by_day: Counter[str] = Counter()
+        by_org: Counter[str] = Counter()
+        by_user: Counter[str] = Counter()
+        for hour, cell in self._cells(event_type, since, until, scan):
+            when = datetime.fromtimestamp(hour * HOUR, UTC)
+            hour_label, day_label = bucket_key(when, "hour"), bucket_key(when, "day")
+            for (org, user), n in cell.items():
+                by_hour[hour_label] += n
+                by_day[day_label] += n
+                by_org[org] += n
+                by_user[user] += n
+        return EventStatistics(
+            total=sum(by_hour.values()),
+            by_hour=dict(sorted(by_hour.items())),
+            by_day=dict(sorted(by_day.items())),
+            by_organization=dict(sorted(by_org.items())),
+            by_user=dict(sorted(by_user.items())),
+        )
+
+    def trends(
+        self, event_type: str, since: datetime, until: datetime, interval: str, scan: Scan
+    ) -> dict[str, int]:
+        """Counts per interval bucket (hour, day, week, month), in time order."""
+        bucket_key(since, interval)  # validates the interval before any work
+        trend: Counter[str] = Counter()
+        for hour, cell in self._cells(event_type, since, until, scan):
+            label = bucket_key(datetime.fromtimestamp(hour * HOUR, UTC), interval)
+            trend[label] += sum(cell.values())
+        return dict(sorted(trend.items()))
+
+    def _cells(
+        self, event_type: str, since: datetime, until: datetime, scan: Scan
+    ) -> Iterable[tuple[int, Counter[tuple[str, str]]]]:
+        lo, hi = _epoch_us(since), _epoch_us(until)
+        if hi < lo:
+            raise ValidationError(
+                f"The range ends ({until.isoformat()}) before it starts ({since.isoformat()}).",
+                field="to",
+            )
+        hours = self._by_type.get(event_type)
+        if hours is None:
+            return
+        first_full = -(-lo // HOUR_US)
+        # an hour bucket [h, h+1) is fully inside [lo, hi] when its last microsecond is <= hi
+        last_full = (hi + 1) // HOUR_US - 1
+        if first_full > last_full:
+            yield from self._scan_cells(event_type, since, until, scan)
+            return
+        edge_lo = datetime.fromtimestamp(first_full * HOUR, UTC)
+        edge_hi = datetime.fromtimestamp((last_full + 1) * HOUR, UTC)
+        if since < edge_lo:
+            yield from self._scan_cells(
+                event_type, since, edge_lo - timedelta(microseconds=1), scan
+            )
+        for hour in hours.irange(first_full, last_full):
+            yield hour, hours[hour]
+        if edge_hi <= until:
+            yield from self._scan_cells(event_type, edge_hi, until, scan)
+
+    def _scan_cells(
+        self, event_type: str, since: datetime, until: datetime, scan: Scan
+    ) -> Iterable[tuple[int, Counter[tuple[str, str]]]]:
+        cells: dict[int, Counter[tuple[str, str]]] = {}
+        for event in scan(event_type, since, until):
+            hour = int(event.recorded_at.timestamp()) // HOUR
+            meta = event.metadata
+            key = (meta.get(self._org, UNKNOWN), meta.get(self._user, UNKNOWN))
+            cells.setdefault(hour, Counter())[key] += 1
+        yield from sorted(cells.items())
+

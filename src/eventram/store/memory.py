@@ -1,0 +1,664 @@
+"""InMemoryEventStore: streams, a global log, indexes, counters and subscriptions, in memory.
+
+Appends are serialised by one lock; each batch is journaled (when a journal is attached) before
+it is inserted, and becomes visible to readers only when it is durable under the journal's
+policy. Readers take no lock: they bound every read by the visible watermark, so they never see
+half a batch.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from array import array
+from bisect import bisect_left, bisect_right
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Protocol
+
+from eventram.codec import EventRegistry, registry
+from eventram.envelope import NewEvent, RecordedEvent
+from eventram.errors import (
+    ConcurrencyError,
+    DuplicateEventIdError,
+    EmptyBatchError,
+    StoreClosedError,
+    ValidationError,
+)
+from eventram.messages import Event
+from eventram.store._posting import PostingIndex
+from eventram.store.base import (
+    ANY,
+    AppendRequest,
+    AppendResult,
+    BulkResult,
+    CommitListener,
+    EventFilter,
+    EventLike,
+    check_expected_version,
+    describe_expected,
+    version_matches,
+)
+from eventram.store.counters import EventCounters, EventStatistics
+from eventram.store.subscription import Subscription
+
+__all__ = ["InMemoryEventStore", "Journal"]
+
+_EMPTY_META: Mapping[str, str] = {}
+
+
+class Journal(Protocol):
+    """Where committed batches go before they become visible (see ``eventram.store.journal``)."""
+
+    def write(self, batches: Sequence[Sequence[RecordedEvent]]) -> int:
+        """Write batches as one frame; return a ticket for :meth:`wait_durable`. Raise on failure."""
+        ...
+
+    def wait_durable(self, ticket: int) -> None:
+        """Block until the frame of ``ticket`` (and every earlier frame) is durable."""
+        ...
+
+
+def utc_now() -> datetime:
+    """The current time in UTC."""
+    return datetime.now(UTC)
+
+
+class InMemoryEventStore:
+    """The event store, held in memory, optionally journaled to disk.
+
+    ``metadata_fields`` are the metadata keys indexed for :meth:`find` (and the first two,
+    organization and user, are those the statistics count by). ``clock`` gives each batch its
+    ``recorded_at``; the log stays time-ordered even if the clock steps back.
+    """
+
+    def __init__(
+        self,
+        *,
+        metadata_fields: Sequence[str] = ("organization_id", "user_id"),
+        journal: Journal | None = None,
+        clock: Callable[[], datetime] = utc_now,
+        event_registry: EventRegistry = registry,
+    ) -> None:
+        self._lock = threading.Lock()
+        self._commit_lock = threading.RLock()
+        self._changed = threading.Condition(threading.Lock())
+        self._journal = journal
+        self._clock = clock
+        self._registry = event_registry
+        self._log: list[RecordedEvent] = []
+        self._times: array[float] = array("d")
+        self._streams: dict[str, list[RecordedEvent]] = {}
+        self._by_id: dict[uuid.UUID, RecordedEvent] = {}
+        self._batch_starts: list[int] = []
+        self._by_type: PostingIndex[str] = PostingIndex()
+        self._by_stream_type: PostingIndex[str] = PostingIndex()
+        self._by_correlation: PostingIndex[str] = PostingIndex()
+        self._by_causation: PostingIndex[str] = PostingIndex()
+        self._metadata_fields = tuple(metadata_fields)
+        self._by_metadata: dict[str, PostingIndex[str]] = {f: PostingIndex() for f in metadata_fields}
+        org, user = (*self._metadata_fields, "organization_id", "user_id")[:2]
+        self._counters = EventCounters(org, user)
+        self._pending: deque[list[RecordedEvent]] = deque()
+        self._visible = 0
+        self._last_time = datetime.min.replace(tzinfo=UTC)
+        self._listeners: list[CommitListener] = []
+        self._failure: BaseException | None = None
+        self._closed = False
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def append(
+        self,
+        stream_id: str,
+        events: Sequence[EventLike],
+        expected_version: int = ANY,
+        *,
+        stream_type: str = "",
+        metadata: Mapping[str, str] | None = None,
+        correlation_id: str | None = None,
+        causation_id: str | None = None,
+    ) -> AppendResult:
+        """Append a batch atomically if the stream is at ``expected_version``.
+
+        Raises ``ConcurrencyError`` (nothing written) on a version mismatch; returns the first
+        result again when the same event ids are appended again in the same order.
+        """
+        request = AppendRequest(
+            stream_id=stream_id,
+            events=events,
+            expected_version=expected_version,
+            stream_type=stream_type,
+            metadata=metadata,
+            correlation_id=correlation_id,
+            causation_id=causation_id,
+        )
+        with self._lock:
+            self._check_writable()
+            outcome = self._prepare(request, self._next_time())
+            if isinstance(outcome, AppendResult):
+                return outcome
+            ticket = self._journal.write((outcome,)) if self._journal is not None else 0
+            self._insert(outcome)
+        self._commit(ticket, outcome[-1].position)
+        return _result_of(outcome)
+
+    def append_many(self, requests: Sequence[AppendRequest]) -> BulkResult:
+        """Append batches to many streams in one call: one journal frame, atomic per stream.
+
+        A stream whose batch is refused (version, duplicate ids, bad input) gets its error in
+        ``BulkResult.errors``; the other streams' batches are appended.
+        """
+        results: dict[str, AppendResult] = {}
+        errors: dict[str, Exception] = {}
+        batches: list[list[RecordedEvent]] = []
+        seen: set[str] = set()
+        seen_ids: set[uuid.UUID] = set()
+        with self._lock:
+            self._check_writable()
+            now = self._next_time()
+            start = len(self._log) + 1
+            for request in requests:
+                if request.stream_id in seen:
+                    errors[request.stream_id] = ValidationError(
+                        f"Stream {request.stream_id!r} appears twice in one bulk append; "
+                        "put all its events in one request.",
+                        field="stream_id",
+                    )
+                    continue
+                seen.add(request.stream_id)
+                try:
+                    outcome = self._prepare(request, now, start)
+                except (ConcurrencyError, ValidationError) as exc:
+                    errors[request.stream_id] = exc
+                    continue
+                if isinstance(outcome, AppendResult):
+                    results[request.stream_id] = outcome
+                    continue
+                ids = {e.event_id for e in outcome}
+                if ids & seen_ids:
+                    errors[request.stream_id] = DuplicateEventIdError(
+                        request.stream_id,
+                        sorted(ids & seen_ids, key=str),
+                        "also appear in another stream's batch of the same bulk append",
+                    )
+                    continue
+                seen_ids |= ids
+                batches.append(outcome)
+                start += len(outcome)
+            if not batches:
+                return BulkResult(results, errors)
+            ticket = self._journal.write(batches) if self._journal is not None else 0
+            for batch in batches:
+                self._insert(batch)
+        self._commit(ticket, batches[-1][-1].position)
+        for batch in batches:
+            results[batch[0].stream_id] = _result_of(batch)
+        return BulkResult(results, errors)
+
+    def _check_writable(self) -> None:
+        if self._closed:
+            raise StoreClosedError("The event store is closed; open a new one to write.")
+        if self._failure is not None:
+            raise StoreClosedError(
+                f"The event store refuses writes after a durability failure ({self._failure}); "
+                "fix the disk problem and restart the process to recover from the journal."
+            ) from self._failure
+
+    def _next_time(self) -> datetime:
+        now = self._clock()
+        if now.tzinfo is None:
+            raise ValidationError("The store's clock returned a naive datetime; use UTC.")
+        if now < self._last_time:
+            now = self._last_time  # keep the log time-ordered so time ranges can bisect it
+        return now
+
+    def _prepare(
+        self,
+        request: AppendRequest,
+        now: datetime,
+        start: int | None = None,
+    ) -> list[RecordedEvent] | AppendResult:
+        stream_id = request.stream_id
+        if not isinstance(stream_id, str) or not stream_id:
+            raise ValidationError(f"Stream id {stream_id!r} must be a non-empty string.", field="stream_id")
+        expected = check_expected_version(stream_id, request.expected_version)
+        events = request.events
+        if not events:
+            raise EmptyBatchError(stream_id)
+        ids, datas, metas = self._unpack(stream_id, events)
+        replay = self._replayed(stream_id, ids)
+        if replay is not None:
+            return replay
+        stream = self._streams.get(stream_id)
+        current = len(stream) if stream is not None else 0
+        if not version_matches(expected, current):
+            raise ConcurrencyError(stream_id, describe_expected(expected), current)
+        stream_type = request.stream_type
+        if stream is not None and stream and not stream_type:
+            stream_type = stream[0].stream_type
+        position = (len(self._log) if start is None else start - 1) + 1
+        base_meta = request.metadata if request.metadata is not None else _EMPTY_META
+        encode, check = self._registry.encode, self._registry.check
+        batch: list[RecordedEvent] = []
+        for offset, (event_id, data, meta) in enumerate(zip(ids, datas, metas, strict=True)):
+            batch.append(
+                RecordedEvent(
+                    position + offset,
+                    current + offset + 1,
+                    stream_id,
+                    stream_type,
+                    check(data),
+                    event_id,
+                    now,
+                    request.correlation_id,
+                    request.causation_id,
+                    base_meta if meta is None else {**base_meta, **meta},
+                    encode(data),
+                    type(data).schema_version,
+                )
+            )
+        return batch
+
+    def _unpack(
+        self, stream_id: str, events: Sequence[EventLike]
+    ) -> tuple[list[uuid.UUID], list[Event], list[Mapping[str, str] | None]]:
+        ids: list[uuid.UUID] = []
+        datas: list[Event] = []
+        metas: list[Mapping[str, str] | None] = []
+        for item in events:
+            if isinstance(item, NewEvent):
+                ids.append(item.event_id)
+                datas.append(item.data)
+                metas.append(item.metadata)
+            elif isinstance(item, Event):
+                ids.append(uuid.uuid4())
+                datas.append(item)
+                metas.append(None)
+            else:
+                raise ValidationError(
+                    f"Cannot append {type(item).__qualname__} to stream {stream_id!r}: "
+                    "events must be eventram.Event instances (or NewEvent wrapping one).",
+                    field="events",
+                )
+        if len(set(ids)) != len(ids):
+            dupes = sorted({i for i in ids if ids.count(i) > 1}, key=ids.index)
+            raise DuplicateEventIdError(stream_id, dupes, "appear more than once in that batch")
+        return ids, datas, metas
+
+    def _replayed(self, stream_id: str, ids: list[uuid.UUID]) -> AppendResult | None:
+        by_id = self._by_id
+        known = [by_id[i] for i in ids if i in by_id]
+        if not known:
+            return None
+        first = known[0]
+        batch = self._batch_of(first.position)
+        if (
+            len(known) == len(ids)
+            and first.stream_id == stream_id
+            and [e.event_id for e in batch] == ids
+        ):
+            return _result_of(batch)
+        raise DuplicateEventIdError(
+            stream_id,
+            [e.event_id for e in known],
+            f"were already stored by another batch (stream {first.stream_id!r}, "
+            f"position {first.position}); a retry must repeat the whole batch in order",
+        )
+
+    def _batch_of(self, position: int) -> list[RecordedEvent]:
+        starts = self._batch_starts
+        i = bisect_right(starts, position) - 1
+        end = starts[i + 1] - 1 if i + 1 < len(starts) else len(self._log)
+        return self._log[starts[i] - 1 : end]
+
+    def _insert(self, batch: list[RecordedEvent]) -> None:
+        """Add a batch to every in-memory structure (not yet visible to readers)."""
+        first = batch[0]
+        stream = self._streams.get(first.stream_id)
+        if stream is None:
+            stream = self._streams[first.stream_id] = []
+        self._batch_starts.append(first.position)
+        self._last_time = first.recorded_at
+        stamp = first.recorded_at.timestamp()
+        by_id, by_type, by_stream_type = self._by_id, self._by_type, self._by_stream_type
+        log, times = self._log, self._times
+        for event in batch:
+            position = event.position
+            log.append(event)
+            times.append(stamp)
+            stream.append(event)
+            by_id[event.event_id] = event
+            by_type.add(event.event_type, position)
+            by_stream_type.add(event.stream_type, position)
+            if event.correlation_id is not None:
+                self._by_correlation.add(event.correlation_id, position)
+            if event.causation_id is not None:
+                self._by_causation.add(event.causation_id, position)
+            meta = event.metadata
+            if meta:
+                for field, index in self._by_metadata.items():
+                    value = meta.get(field)
+                    if value is not None:
+                        index.add(value, position)
+        self._pending.append(batch)
+
+    def _commit(self, ticket: int, position: int) -> None:
+        """Wait for durability, then make every batch up to ``position`` visible."""
+        if self._journal is not None:
+            try:
+                self._journal.wait_durable(ticket)
+            except BaseException as exc:
+                self._failure = exc
+                raise
+        self._publish(position)
+
+    def _publish(self, position: int) -> None:
+        """Make every pending batch up to ``position`` visible, in order, and tell listeners."""
+        published: list[list[RecordedEvent]] = []
+        with self._commit_lock:
+            pending = self._pending
+            while pending and pending[0][-1].position <= position:
+                batch = pending.popleft()
+                self._counters.add(batch)
+                published.append(batch)
+            if not published:
+                return
+            self._visible = published[-1][-1].position
+            with self._changed:
+                self._changed.notify_all()
+            for batch in published:
+                for listener in self._listeners:
+                    listener(batch)
+
+    def restore(self, batches: Iterable[Sequence[RecordedEvent]]) -> int:
+        """Load batches already committed elsewhere (a journal, a snapshot), without checks.
+
+        Returns the number of events loaded. Used by recovery before the store is shared.
+        """
+        count = 0
+        with self._lock:
+            for batch in batches:
+                events = list(batch)
+                self._insert(events)
+                count += len(events)
+            last = self._pending[-1][-1].position if self._pending else 0
+        self._publish(last)
+        return count
+
+    def add_listener(self, listener: CommitListener) -> None:
+        """Call ``listener`` with each batch, in order, in the committing thread, once visible.
+
+        A listener runs before ``append`` returns (this is how inline projections give
+        read-your-writes); it must not raise: wrap it (see ``EventBus``) to isolate failures.
+        """
+        with self._commit_lock:
+            self._listeners.append(listener)
+
+    def close(self) -> None:
+        """Refuse further writes and wake every waiting subscriber."""
+        self._closed = True
+        with self._changed:
+            self._changed.notify_all()
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return self._closed
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def last_position(self) -> int:
+        """The highest visible global position (0 when empty)."""
+        return self._visible
+
+    def stream_version(self, stream_id: str) -> int:
+        """The current visible version of a stream (0 when it does not exist)."""
+        stream = self._streams.get(stream_id)
+        if not stream:
+            return 0
+        visible = self._visible
+        last = stream[-1]
+        if last.position <= visible:
+            return last.version
+        return len(self._visible_prefix(stream, visible))
+
+    def stream_ids(self) -> list[str]:
+        """Every stream id with at least one visible event."""
+        visible = self._visible
+        return [s for s, events in list(self._streams.items()) if events[0].position <= visible]
+
+    @staticmethod
+    def _visible_prefix(stream: list[RecordedEvent], visible: int) -> list[RecordedEvent]:
+        end = len(stream)
+        while end and stream[end - 1].position > visible:
+            end -= 1
+        return stream[:end]
+
+    def read_stream(
+        self,
+        stream_id: str,
+        from_version: int = 1,
+        limit: int | None = None,
+        *,
+        backwards: bool = False,
+    ) -> list[RecordedEvent]:
+        """Events of one stream from ``from_version`` up (or down from it when ``backwards``).
+
+        A missing stream reads as empty. ``backwards`` with ``from_version`` <= 0 starts at the
+        end of the stream.
+        """
+        _check_limit(limit)
+        stream = self._streams.get(stream_id)
+        if not stream:
+            return []
+        events = stream
+        if stream[-1].position > self._visible:
+            events = self._visible_prefix(stream, self._visible)
+        if backwards:
+            top = len(events) if from_version <= 0 else min(from_version, len(events))
+            chosen = events[top - 1 :: -1] if top > 0 else []
+            return chosen if limit is None else chosen[:limit]
+        start = max(from_version, 1) - 1
+        stop = len(events) if limit is None else min(len(events), start + limit)
+        return events[start:stop]
+
+    def read_all(
+        self, after_position: int = 0, limit: int | None = None, filter: EventFilter | None = None
+    ) -> list[RecordedEvent]:
+        """Visible events after ``after_position``, in global order, optionally filtered."""
+        _check_limit(limit)
+        if filter is not None and (filter.event_types or filter.stream_types):
+            return self.find(
+                event_types=sorted(filter.event_types) if filter.event_types else None,
+                stream_types=sorted(filter.stream_types) if filter.stream_types else None,
+                after_position=after_position,
+                limit=limit,
+            )
+        visible = self._visible
+        start = max(after_position, 0)
+        stop = visible if limit is None else min(visible, start + limit)
+        return self._log[start:stop]
+
+    def get_event(self, event_id: uuid.UUID) -> RecordedEvent | None:
+        """The visible event with this id, if any."""
+        event = self._by_id.get(event_id)
+        return event if event is not None and event.position <= self._visible else None
+
+    def find(
+        self,
+        *,
+        event_types: Sequence[str] | None = None,
+        stream_types: Sequence[str] | None = None,
+        correlation_id: str | None = None,
+        causation_id: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        after_position: int = 0,
+        limit: int | None = 100,
+    ) -> list[RecordedEvent]:
+        """Events matching every given criterion, in global order, after ``after_position``.
+
+        Served by indexes: the most selective index gives candidates, the others are checked
+        on each candidate; a time range (``since <= recorded_at <= until``) is a bisection on
+        the time-ordered log. Pass the last position you saw as ``after_position`` to page.
+        """
+        _check_limit(limit)
+        return list(
+            self._matches(
+                event_types, stream_types, correlation_id, causation_id, metadata, since, until,
+                after_position, limit,
+            )
+        )
+
+    def count(
+        self,
+        *,
+        event_types: Sequence[str] | None = None,
+        stream_types: Sequence[str] | None = None,
+        correlation_id: str | None = None,
+        causation_id: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> int:
+        """How many events :meth:`find` would return without a limit."""
+        return sum(
+            1
+            for _ in self._matches(
+                event_types, stream_types, correlation_id, causation_id, metadata, since, until,
+                0, None,
+            )
+        )
+
+    def _matches(
+        self,
+        event_types: Sequence[str] | None,
+        stream_types: Sequence[str] | None,
+        correlation_id: str | None,
+        causation_id: str | None,
+        metadata: Mapping[str, str] | None,
+        since: datetime | None,
+        until: datetime | None,
+        after_position: int,
+        limit: int | None,
+    ) -> Iterator[RecordedEvent]:
+        visible = self._visible
+        lo, hi = max(after_position, 0), visible  # candidate positions are in (lo, hi]
+        if since is not None:
+            lo = max(lo, bisect_left(self._times, _stamp(since, "since"), 0, visible))
+        if until is not None:
+            hi = min(hi, bisect_right(self._times, _stamp(until, "until"), 0, visible))
+        if lo >= hi or limit == 0:
+            return
+        candidates: list[Sequence[int]] = []
+        checks: list[Callable[[RecordedEvent], bool]] = []
+        if event_types:
+            types = frozenset(event_types)
+            candidates.append(_union([self._by_type.get(t) for t in types]))
+            checks.append(lambda e: e.event_type in types)
+        if stream_types:
+            stypes = frozenset(stream_types)
+            candidates.append(_union([self._by_stream_type.get(t) for t in stypes]))
+            checks.append(lambda e: e.stream_type in stypes)
+        if correlation_id is not None:
+            candidates.append(self._by_correlation.get(correlation_id))
+            checks.append(lambda e: e.correlation_id == correlation_id)
+        if causation_id is not None:
+            candidates.append(self._by_causation.get(causation_id))
+            checks.append(lambda e: e.causation_id == causation_id)
+        for field, value in (metadata or {}).items():
+            index = self._by_metadata.get(field)
+            if index is None:
+                raise ValidationError(
+                    f"Metadata field {field!r} is not indexed; indexed fields: "
+                    f"{', '.join(self._metadata_fields) or 'none'} (set metadata_fields).",
+                    field="metadata",
+                )
+            candidates.append(index.get(value))
+            checks.append(lambda e, f=field, v=value: e.metadata.get(f) == v)
+        log = self._log
+        found = 0
+        if not candidates:
+            for event in log[lo:hi]:
+                yield event
+                found += 1
+                if found == limit:
+                    return
+            return
+        best = min(candidates, key=len)
+        start = bisect_right(best, lo)
+        stop = bisect_right(best, hi)
+        for i in range(start, stop):
+            event = log[best[i] - 1]
+            if all(check(event) for check in checks):
+                yield event
+                found += 1
+                if found == limit:
+                    return
+
+    def statistics(self, event_type: str, since: datetime, until: datetime) -> EventStatistics:
+        """Counts of ``event_type`` by hour, day, organization and user in a time range."""
+        return self._counters.statistics(event_type, since, until, self._scan_type)
+
+    def trends(
+        self, event_type: str, since: datetime, until: datetime, interval: str = "day"
+    ) -> dict[str, int]:
+        """Counts of ``event_type`` per hour, day, week or month in a time range."""
+        return self._counters.trends(event_type, since, until, interval, self._scan_type)
+
+    def _scan_type(self, event_type: str, since: datetime, until: datetime) -> list[RecordedEvent]:
+        return self.find(event_types=[event_type], since=since, until=until, limit=None)
+
+    # -- following -------------------------------------------------------------------------
+
+    def subscribe(
+        self, after_position: int = 0, filter: EventFilter | None = None
+    ) -> Subscription:
+        """Catch up from ``after_position``, then follow new events live, in global order.
+
+        The subscription pulls at its own pace: a slow consumer lags but never blocks appends,
+        and its ``position`` says where it is, so it can resume after a failure.
+        """
+        return Subscription(self, after_position, filter)
+
+    def wait_for_change(self, position: int, timeout: float | None) -> bool:
+        """Block until the visible position passes ``position`` (or the store closes)."""
+        with self._changed:
+            if self._visible > position or self._closed:
+                return True
+            self._changed.wait(timeout)
+            return self._visible > position
+
+    def wake(self) -> None:
+        """Wake every thread waiting in :meth:`wait_for_change` (e.g. a closing subscription)."""
+        with self._changed:
+            self._changed.notify_all()
+
+    def __len__(self) -> int:
+        return self._visible
+
+
+def _result_of(batch: Sequence[RecordedEvent]) -> AppendResult:
+    first, last = batch[0], batch[-1]
+    return AppendResult(first.stream_id, first.version, last.version, first.position, last.position)
+
+
+def _stamp(when: datetime, name: str) -> float:
+    if not isinstance(when, datetime) or when.tzinfo is None:
+        raise ValidationError(f"{name}={when!r} must be a timezone-aware datetime.", field=name)
+    return when.timestamp()
+
+
+def _check_limit(limit: int | None) -> None:
+    if limit is not None and (type(limit) is not int or limit < 0):
+        raise ValidationError(f"limit={limit!r} must be None or an int >= 0.", field="limit")
+
+
+def _union(lists: list[Sequence[int]]) -> Sequence[int]:
+    non_empty = [p for p in lists if p]
+    if len(non_empty) <= 1:
+        return non_empty[0] if non_empty else ()
+    return sorted(set().union(*non_empty))

@@ -1,0 +1,152 @@
+"""Given/when/then fixtures for testing aggregates and command handlers.
+
+Assert on events, never on private state::
+
+    def test_refund_above_processed_is_rejected():
+        (AggregateScenario(Payment, "p-1")
+            .given(PaymentRequested(...), PaymentProcessed(...))
+            .when(lambda p: p.refund(Money("500", "EUR"), "too much"))
+            .then_raises(RefundExceedsRemainingError))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, TypeVar
+
+from eventram.aggregate import Aggregate
+from eventram.bus.command import CommandBus
+from eventram.codec import registry
+from eventram.envelope import RecordedEvent
+from eventram.messages import Command, Event
+from eventram.store.base import ANY
+from eventram.store.memory import InMemoryEventStore
+
+__all__ = ["AggregateScenario", "CommandScenario"]
+
+A = TypeVar("A", bound=Aggregate)
+
+
+def _roundtrip(event: Event) -> Event:
+    """Encode and decode, so a scenario also proves the event survives storage."""
+    return registry.decode(registry.check(event), registry.encode(event), type(event).schema_version)
+
+
+class AggregateScenario(Generic[A]):
+    """given past events, when a method is called, then these new events (or this error)."""
+
+    def __init__(self, aggregate_type: type[A], aggregate_id: str = "aggregate-1") -> None:
+        self._aggregate = aggregate_type(aggregate_id)
+        self._recorded: list[Event] = []
+        self._error: BaseException | None = None
+        self._acted = False
+        self._result: Any = None
+
+    def given(self, *events: Event) -> AggregateScenario[A]:
+        """Apply past events, as a replay would."""
+        for event in events:
+            self._aggregate.apply(_roundtrip(event))
+            self._aggregate.version += 1
+        return self
+
+    def when(self, action: Callable[[A], Any]) -> AggregateScenario[A]:
+        """Call a command method on the aggregate; remember what it recorded or raised."""
+        self._acted = True
+        try:
+            self._result = action(self._aggregate)
+        except Exception as exc:
+            self._error = exc
+        self._recorded = [_roundtrip(e) for e in self._aggregate.mark_saved()]
+        return self
+
+    def when_created(self, factory: Callable[[], A]) -> AggregateScenario[A]:
+        """Create the aggregate with a factory (a creation command) and record its events."""
+        self._acted = True
+        try:
+            self._aggregate = factory()
+        except Exception as exc:
+            self._error = exc
+        self._recorded = [_roundtrip(e) for e in self._aggregate.mark_saved()]
+        return self
+
+    def then(self, *expected: Event) -> A:
+        """Assert the action recorded exactly these events, in order; return the aggregate."""
+        assert self._acted, "call when(...) before then(...)"
+        if self._error is not None:
+            raise AssertionError(f"expected events {list(expected)}, but raised {self._error!r}")
+        assert self._recorded == list(expected), (
+            f"expected events {list(expected)}\n      recorded {self._recorded}"
+        )
+        return self._aggregate
+
+    def then_nothing(self) -> A:
+        """Assert the action recorded no event and raised nothing."""
+        return self.then()
+
+    def then_raises(self, error_type: type[BaseException], match: str | None = None) -> BaseException:
+        """Assert the action raised ``error_type`` and recorded nothing."""
+        assert self._acted, "call when(...) before then_raises(...)"
+        assert self._error is not None, f"expected {error_type.__name__}, recorded {self._recorded}"
+        assert isinstance(self._error, error_type), f"expected {error_type.__name__}, got {self._error!r}"
+        if match is not None:
+            assert match in str(self._error), f"{match!r} not in {str(self._error)!r}"
+        assert not self._recorded, f"an error must record nothing, recorded {self._recorded}"
+        return self._error
+
+
+class CommandScenario:
+    """given events in streams, when a command goes through a bus, then new events or an error.
+
+    ``build_bus`` receives a fresh ``InMemoryEventStore`` and returns the bus under test.
+    """
+
+    def __init__(self, build_bus: Callable[[InMemoryEventStore], CommandBus]) -> None:
+        self.store = InMemoryEventStore()
+        self._bus = build_bus(self.store)
+        self._mark = 0
+        self._error: BaseException | None = None
+        self.result: Any = None
+
+    def given(self, stream_id: str, *events: Event, stream_type: str = "") -> CommandScenario:
+        """Store past events in a stream."""
+        self.store.append(stream_id, list(events), ANY, stream_type=stream_type)
+        self._mark = self.store.last_position()
+        return self
+
+    def when(self, command: Command) -> CommandScenario:
+        """Send a command through the bus; remember its result or error."""
+        try:
+            self.result = self._bus.handle(command)
+        except Exception as exc:
+            self._error = exc
+        return self
+
+    @property
+    def new_events(self) -> list[RecordedEvent]:
+        """Events stored by the ``when`` step."""
+        return self.store.read_all(self._mark)
+
+    def then(self, *expected: Event, stream_id: str | None = None) -> list[RecordedEvent]:
+        """Assert the command stored exactly these events (in this stream, when given)."""
+        if self._error is not None:
+            raise AssertionError(f"expected events {list(expected)}, but raised {self._error!r}")
+        new = self.new_events
+        if stream_id is not None:
+            assert {e.stream_id for e in new} <= {stream_id}, f"events went to {new}"
+        assert [e.data for e in new] == list(expected), (
+            f"expected events {list(expected)}\n        stored {[e.data for e in new]}"
+        )
+        return new
+
+    def then_raises(self, error_type: type[BaseException], match: str | None = None) -> BaseException:
+        """Assert the command raised ``error_type`` and stored nothing."""
+        assert self._error is not None, f"expected {error_type.__name__}, stored {self.new_events}"
+        assert isinstance(self._error, error_type), f"expected {error_type.__name__}, got {self._error!r}"
+        if match is not None:
+            assert match in str(self._error), f"{match!r} not in {str(self._error)!r}"
+        assert not self.new_events, f"a failed command must store nothing, stored {self.new_events}"
+        return self._error
+
+    def then_stored(self, expected: Sequence[Event]) -> None:
+        """Alias of :meth:`then` for a list."""
+        self.then(*expected)
