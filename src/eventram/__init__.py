@@ -4,6 +4,7 @@ The public API is what ``__all__`` lists; modules starting with ``_`` are intern
 """
 
 from eventram.aggregate import Aggregate
+from eventram.bus._pipeline import inject
 from eventram.bus.command import CommandBus
 from eventram.bus.events import EventBus
 from eventram.bus.middleware import (
@@ -12,7 +13,6 @@ from eventram.bus.middleware import (
     LoggingMiddleware,
     RetryOnConflictMiddleware,
 )
-from eventram.bus._pipeline import inject
 from eventram.bus.query import QueryBus
 from eventram.codec import EventRegistry, registry
 from eventram.context import MessageContext, current_context, message_context

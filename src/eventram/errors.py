@@ -7,7 +7,7 @@ explain it (ids, versions, offsets) and reads as a sentence::
     ├── ValidationError                 bad input to a call (value, type, range)
     │   ├── InvalidExpectedVersionError     an expected version that is not a version
     │   ├── EmptyBatchError                 append called with no events
-    │   ├── DuplicateEventIdError           the same event id twice in one batch, or in another batch
+    │   ├── DuplicateEventIdError           an event id twice in a batch, or in another batch
     │   ├── UnregisteredEventError          an event type the registry does not know
     │   └── QueryError                      a read-model query that cannot be planned
     ├── ConcurrencyError                the stream is not at the expected version

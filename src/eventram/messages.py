@@ -6,7 +6,7 @@ All three are frozen msgspec Structs, so they are immutable, cheap to build and 
 from __future__ import annotations
 
 import uuid
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import msgspec
 
@@ -50,7 +50,7 @@ class Event(msgspec.Struct, frozen=True, kw_only=True):
     event_type: ClassVar[str] = ""
     schema_version: ClassVar[int] = 1
 
-    def __init_subclass__(cls, **kwargs: object) -> None:
+    def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if "event_type" not in cls.__dict__:
             cls.event_type = cls.__name__

@@ -29,7 +29,9 @@ A = TypeVar("A", bound=Aggregate)
 
 def _roundtrip(event: Event) -> Event:
     """Encode and decode, so a scenario also proves the event survives storage."""
-    return registry.decode(registry.check(event), registry.encode(event), type(event).schema_version)
+    return registry.decode(
+        registry.check(event), registry.encode(event), type(event).schema_version
+    )
 
 
 class AggregateScenario(Generic[A]):
@@ -83,11 +85,15 @@ class AggregateScenario(Generic[A]):
         """Assert the action recorded no event and raised nothing."""
         return self.then()
 
-    def then_raises(self, error_type: type[BaseException], match: str | None = None) -> BaseException:
+    def then_raises(
+        self, error_type: type[BaseException], match: str | None = None
+    ) -> BaseException:
         """Assert the action raised ``error_type`` and recorded nothing."""
         assert self._acted, "call when(...) before then_raises(...)"
         assert self._error is not None, f"expected {error_type.__name__}, recorded {self._recorded}"
-        assert isinstance(self._error, error_type), f"expected {error_type.__name__}, got {self._error!r}"
+        assert isinstance(self._error, error_type), (
+            f"expected {error_type.__name__}, got {self._error!r}"
+        )
         if match is not None:
             assert match in str(self._error), f"{match!r} not in {str(self._error)!r}"
         assert not self._recorded, f"an error must record nothing, recorded {self._recorded}"
@@ -138,10 +144,14 @@ class CommandScenario:
         )
         return new
 
-    def then_raises(self, error_type: type[BaseException], match: str | None = None) -> BaseException:
+    def then_raises(
+        self, error_type: type[BaseException], match: str | None = None
+    ) -> BaseException:
         """Assert the command raised ``error_type`` and stored nothing."""
         assert self._error is not None, f"expected {error_type.__name__}, stored {self.new_events}"
-        assert isinstance(self._error, error_type), f"expected {error_type.__name__}, got {self._error!r}"
+        assert isinstance(self._error, error_type), (
+            f"expected {error_type.__name__}, got {self._error!r}"
+        )
         if match is not None:
             assert match in str(self._error), f"{match!r} not in {str(self._error)!r}"
         assert not self.new_events, f"a failed command must store nothing, stored {self.new_events}"

@@ -23,7 +23,9 @@ def inject(handler: Callable[..., Any], dependencies: Mapping[str, Any]) -> Hand
     params = list(inspect.signature(handler).parameters.values())[1:]
     wanted = {p.name: dependencies[p.name] for p in params if p.name in dependencies}
     missing = [
-        p.name for p in params if p.name not in dependencies and p.default is inspect.Parameter.empty
+        p.name
+        for p in params
+        if p.name not in dependencies and p.default is inspect.Parameter.empty
     ]
     if missing:
         raise TypeError(

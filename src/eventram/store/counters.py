@@ -168,4 +168,3 @@ class EventCounters:
             key = (meta.get(self._org, UNKNOWN), meta.get(self._user, UNKNOWN))
             cells.setdefault(hour, Counter())[key] += 1
         yield from sorted(cells.items())
-

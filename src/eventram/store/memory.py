@@ -52,7 +52,7 @@ class Journal(Protocol):
     """Where committed batches go before they become visible (see ``eventram.store.journal``)."""
 
     def write(self, batches: Sequence[Sequence[RecordedEvent]]) -> int:
-        """Write batches as one frame; return a ticket for :meth:`wait_durable`. Raise on failure."""
+        """Write batches as one frame; return a ticket for :meth:`wait_durable`; raise on error."""
         ...
 
     def wait_durable(self, ticket: int) -> None:
@@ -97,7 +97,9 @@ class InMemoryEventStore:
         self._by_correlation: PostingIndex[str] = PostingIndex()
         self._by_causation: PostingIndex[str] = PostingIndex()
         self._metadata_fields = tuple(metadata_fields)
-        self._by_metadata: dict[str, PostingIndex[str]] = {f: PostingIndex() for f in metadata_fields}
+        self._by_metadata: dict[str, PostingIndex[str]] = {
+            f: PostingIndex() for f in metadata_fields
+        }
         org, user = (*self._metadata_fields, "organization_id", "user_id")[:2]
         self._counters = EventCounters(org, user)
         self._pending: deque[list[RecordedEvent]] = deque()
@@ -222,7 +224,9 @@ class InMemoryEventStore:
     ) -> list[RecordedEvent] | AppendResult:
         stream_id = request.stream_id
         if not isinstance(stream_id, str) or not stream_id:
-            raise ValidationError(f"Stream id {stream_id!r} must be a non-empty string.", field="stream_id")
+            raise ValidationError(
+                f"Stream id {stream_id!r} must be a non-empty string.", field="stream_id"
+            )
         expected = check_expected_version(stream_id, request.expected_version)
         events = request.events
         if not events:
@@ -508,8 +512,15 @@ class InMemoryEventStore:
         _check_limit(limit)
         return list(
             self._matches(
-                event_types, stream_types, correlation_id, causation_id, metadata, since, until,
-                after_position, limit,
+                event_types,
+                stream_types,
+                correlation_id,
+                causation_id,
+                metadata,
+                since,
+                until,
+                after_position,
+                limit,
             )
         )
 
@@ -528,8 +539,15 @@ class InMemoryEventStore:
         return sum(
             1
             for _ in self._matches(
-                event_types, stream_types, correlation_id, causation_id, metadata, since, until,
-                0, None,
+                event_types,
+                stream_types,
+                correlation_id,
+                causation_id,
+                metadata,
+                since,
+                until,
+                0,
+                None,
             )
         )
 
@@ -578,7 +596,7 @@ class InMemoryEventStore:
                     field="metadata",
                 )
             candidates.append(index.get(value))
-            checks.append(lambda e, f=field, v=value: e.metadata.get(f) == v)
+            checks.append(_metadata_check(field, value))
         log = self._log
         found = 0
         if not candidates:
@@ -614,9 +632,7 @@ class InMemoryEventStore:
 
     # -- following -------------------------------------------------------------------------
 
-    def subscribe(
-        self, after_position: int = 0, filter: EventFilter | None = None
-    ) -> Subscription:
+    def subscribe(self, after_position: int = 0, filter: EventFilter | None = None) -> Subscription:
         """Catch up from ``after_position``, then follow new events live, in global order.
 
         The subscription pulls at its own pace: a slow consumer lags but never blocks appends,
@@ -662,3 +678,7 @@ def _union(lists: list[Sequence[int]]) -> Sequence[int]:
     if len(non_empty) <= 1:
         return non_empty[0] if non_empty else ()
     return sorted(set().union(*non_empty))
+
+
+def _metadata_check(field: str, value: str) -> Callable[[RecordedEvent], bool]:
+    return lambda event: event.metadata.get(field) == value

@@ -63,7 +63,9 @@ class Subscription(Iterator[RecordedEvent]):
         self.position = event.position
         return event
 
-    def next_batch(self, max_events: int = 1000, timeout: float | None = 0.0) -> list[RecordedEvent]:
+    def next_batch(
+        self, max_events: int = 1000, timeout: float | None = 0.0
+    ) -> list[RecordedEvent]:
         """Up to ``max_events`` events; waits up to ``timeout`` for the first one only."""
         first = self.next(timeout)
         if first is None:
@@ -86,7 +88,9 @@ class Subscription(Iterator[RecordedEvent]):
                 self._scanned = events[-1].position
                 return True
             # nothing matched up to the last position read: skip past it
-            self._scanned = min(last, self._scanned + self._batch_size) if self._filter is None else last
+            self._scanned = (
+                min(last, self._scanned + self._batch_size) if self._filter is None else last
+            )
         return False
 
     def lag(self) -> int:
