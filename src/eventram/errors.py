@@ -15,6 +15,7 @@ explain it (ids, versions, offsets) and reads as a sentence::
     ├── HandlerNotFoundError            no handler registered for a command or query type
     ├── DecodeError                     stored bytes that cannot be decoded into an event
     ├── ProjectionError                 a projection handler failed; carries name and position
+    ├── ProjectionTimeoutError          a projection did not reach a position in time (TimeoutError)
     ├── StoreClosedError                the store refuses writes (closed, or failed durability)
     ├── JournalError                    the journal cannot write or read
     │   ├── JournalCorruptError             damage found at a file and offset
@@ -45,6 +46,7 @@ __all__ = [
     "JournalWriteError",
     "NotFoundError",
     "ProjectionError",
+    "ProjectionTimeoutError",
     "QueryError",
     "StoreClosedError",
     "UnregisteredEventError",
@@ -165,6 +167,20 @@ class ProjectionError(EventramError):
         self.name = name
         self.position = position
         self.event_type = event_type
+
+
+class ProjectionTimeoutError(EventramError, TimeoutError):
+    """Projections did not reach ``position`` within ``timeout`` seconds (read-your-writes wait)."""
+
+    def __init__(self, names: Sequence[str], position: int, reached: int, timeout: float) -> None:
+        super().__init__(
+            f"Projection(s) {', '.join(repr(n) for n in names)} reached position {reached}, not "
+            f"{position}, within {timeout:g} s; retry later or ask without min_position."
+        )
+        self.names = tuple(names)
+        self.position = position
+        self.reached = reached
+        self.timeout = timeout
 
 
 class StoreClosedError(EventramError):
