@@ -1,0 +1,74 @@
+"""The composition root builds a working service from Settings, and refuses bad settings."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from billing.bootstrap import Settings, build
+from billing.domain import PaymentStatus, ProcessPayment, RequestPayment
+from billing.handlers import CommandResult
+from eventram import ValidationError
+
+
+def test_the_default_service_runs_in_memory_and_handles_a_payment_lifecycle() -> None:
+    with build() as app:
+        app.commands.handle(
+            RequestPayment(
+                payment_id="p-1",
+                organization_id="org-1",
+                user_id="user-1",
+                amount=Decimal("12.50"),
+                currency="EUR",
+            )
+        )
+        result = app.commands.handle(
+            ProcessPayment(payment_id="p-1", amount=Decimal("12.5"), currency="EUR")
+        )
+        assert result == CommandResult(payment_id="p-1", version=2, position=2, status="completed")
+        assert app.payments.load("p-1").status is PaymentStatus.COMPLETED
+        assert [e.event_type for e in app.store.read_all()] == [
+            "PaymentRequested",
+            "PaymentProcessed",
+        ]
+    assert app.store.closed
+
+
+def test_the_clock_given_to_build_stamps_the_events() -> None:
+    moment = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+    app = build(Settings(), clock=lambda: moment)
+    app.commands.handle(
+        RequestPayment(
+            payment_id="p-1",
+            organization_id="org-1",
+            user_id="user-1",
+            amount=Decimal("5"),
+            currency="JPY",
+        )
+    )
+    assert app.store.read_all()[0].recorded_at == moment
+
+
+@pytest.mark.parametrize(
+    ("settings", "field"),
+    [
+        ({"fsync": "sometimes"}, "fsync"),
+        ({"projections": "later"}, "projections"),
+        ({"fsync_interval": 0.0}, "fsync_interval"),
+        ({"retry_attempts": 0}, "retry_attempts"),
+        ({"idempotency_keys": 0}, "idempotency_keys"),
+        ({"aggregate_cache_size": -1}, "aggregate_cache_size"),
+    ],
+)
+def test_bad_settings_are_refused_naming_the_field(settings: dict[str, object], field: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        Settings(**settings)  # type: ignore[arg-type]
+    assert caught.value.field == field
+
+
+def test_a_data_dir_is_refused_until_the_journaled_store_is_wired(tmp_path: object) -> None:
+    with pytest.raises(ValidationError, match="journaled event store") as caught:
+        build(Settings(data_dir=str(tmp_path)))
+    assert caught.value.field == "data_dir"
