@@ -6,6 +6,7 @@ events of the two partial hours at its edges, never a scan of the whole log.
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -65,15 +66,24 @@ Scan = Callable[[str, datetime, datetime], Iterable[RecordedEvent]]
 
 
 class EventCounters:
-    """Counts events by type x hour x (organization, user), updated as events commit."""
+    """Counts events by type x hour x (organization, user), updated as events commit.
+
+    A batch is counted under a lock that readers take to copy the cells they use, so a
+    reader never sees part of a batch nor a cell being changed while it iterates it.
+    """
 
     def __init__(self, organization_field: str = "organization_id", user_field: str = "user_id"):
         self._org = organization_field
         self._user = user_field
         self._by_type: dict[str, SortedDict] = {}
+        self._lock = threading.Lock()
 
     def add(self, events: Sequence[RecordedEvent]) -> None:
-        """Count newly committed events."""
+        """Count newly committed events (a batch at a time)."""
+        with self._lock:
+            self._add(events)
+
+    def _add(self, events: Sequence[RecordedEvent]) -> None:
         org_field, user_field = self._org, self._user
         for event in events:
             hours = self._by_type.get(event.event_type)
@@ -88,7 +98,8 @@ class EventCounters:
 
     def event_types(self) -> list[str]:
         """Every event type counted so far."""
-        return sorted(self._by_type)
+        with self._lock:
+            return sorted(self._by_type)
 
     def statistics(
         self, event_type: str, since: datetime, until: datetime, scan: Scan
@@ -153,8 +164,9 @@ class EventCounters:
             yield from self._scan_cells(
                 event_type, since, edge_lo - timedelta(microseconds=1), scan
             )
-        for hour in hours.irange(first_full, last_full):
-            yield hour, hours[hour]
+        with self._lock:
+            full = [(h, Counter(hours[h])) for h in hours.irange(first_full, last_full)]
+        yield from full
         if edge_hi <= until:
             yield from self._scan_cells(event_type, edge_hi, until, scan)
 
