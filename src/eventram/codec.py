@@ -87,10 +87,13 @@ class EventRegistry:
     def check(self, event: Event) -> str:
         """Return the type name of an event instance, registering its class if needed."""
         cls = type(event)
-        name = cls.event_type
+        try:
+            name = cls.event_type
+        except AttributeError:  # not an Event at all (a dict, a plain object)
+            raise UnregisteredEventError(cls.__qualname__) from None
         if self._by_name.get(name) is not cls:
             if not isinstance(event, Event):
-                raise UnregisteredEventError(type(event).__qualname__)
+                raise UnregisteredEventError(cls.__qualname__)
             self.register(cls)
         return name
 
