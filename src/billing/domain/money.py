@@ -100,7 +100,9 @@ def _scaled(value: Decimal, currency: str, units: int, field: str) -> Decimal:
     no decimal context (whose precision would silently round very long amounts)."""
     sign, digits, exponent = value.as_tuple()
     assert isinstance(exponent, int)  # finite, checked by the caller
-    while exponent < -units and digits and digits[-1] == 0:
+    if not any(digits):
+        return Decimal((0, (0,), -units))  # zero, however many zeros it was written with
+    while exponent < -units and digits[-1] == 0:
         digits, exponent = digits[:-1], exponent + 1
     if exponent < -units:
         raise TooManyDecimalPlacesError(value, currency, units, field=field)
@@ -110,8 +112,6 @@ def _scaled(value: Decimal, currency: str, units: int, field: str) -> Decimal:
             f"Amount {value} has more than {MAX_DIGITS} digits; no amount of money is that large.",
             field=field,
         )
-    if not any(digits):
-        sign = 0  # no "-0.00"
     return Decimal((sign, digits, -units))
 
 

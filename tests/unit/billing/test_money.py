@@ -72,6 +72,8 @@ def test_every_code_is_three_upper_case_letters_with_0_to_4_minor_units() -> Non
         (" 3.25 ", "USD", "3.25"),
         ("0.0001", "CLF", "0.0001"),
         ("-0", "EUR", "0.00"),
+        ("0.000", "JPY", "0"),
+        ("-0E-10", "EUR", "0.00"),
         ("-12.3", "EUR", "-12.30"),
     ],
 )
