@@ -59,6 +59,10 @@ class Journal(Protocol):
         """Block until the frame of ``ticket`` (and every earlier frame) is durable."""
         ...
 
+    def close(self) -> None:
+        """Make everything written durable and release the journal; called by the store's close."""
+        ...
+
 
 def utc_now() -> datetime:
     """The current time in UTC."""
@@ -401,8 +405,11 @@ class InMemoryEventStore:
             self._listeners.append(listener)
 
     def close(self) -> None:
-        """Refuse further writes and wake every waiting subscriber."""
-        self._closed = True
+        """Refuse further writes, close the journal (if any) and wake every waiting subscriber."""
+        with self._lock:  # no journal write is in progress once the lock is ours
+            self._closed = True
+        if self._journal is not None:
+            self._journal.close()
         with self._changed:
             self._changed.notify_all()
 

@@ -1,0 +1,152 @@
+"""Journal frames: ``crc32c | length | payload``, the payload a msgpack list of batches.
+
+A frame holds what one store call committed (one batch, or several from a bulk append). The
+CRC32C covers the length field and the payload, so a flipped length is caught like a flipped
+payload byte. A batch is encoded as an array: the fields its events share (first position and
+version, stream, time, correlation, causation, metadata) once, then one small array per event;
+decoding goes through typed ``msgspec`` Structs and builds each ``RecordedEvent`` in one call.
+"""
+
+from __future__ import annotations
+
+import struct
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+import google_crc32c
+import msgspec
+
+from eventram.envelope import RecordedEvent
+
+__all__ = [
+    "FRAME_HEADER",
+    "MAX_PAYLOAD",
+    "decode_payload",
+    "encode_frame",
+    "find_frame",
+    "frame_at",
+]
+
+FRAME_HEADER = struct.Struct("<II")
+"""CRC32C of (length field + payload), then the payload length, both little-endian u32."""
+MAX_PAYLOAD = 1 << 28
+"""Largest payload accepted (256 MiB); a larger length field can only be damage."""
+
+_crc = google_crc32c.value
+_LENGTH = struct.Struct("<I")
+_encoder = msgspec.msgpack.Encoder()
+
+# (event_id, event_type, payload, schema_version, metadata or None when it is the batch's)
+_Entry = tuple[uuid.UUID, str, bytes, int, dict[str, str] | None]
+
+
+class _Batch(msgspec.Struct, array_like=True, frozen=True, gc=False):
+    position: int
+    version: int
+    stream_id: str
+    stream_type: str
+    recorded_at: datetime
+    correlation_id: str | None
+    causation_id: str | None
+    metadata: dict[str, str]
+    events: list[_Entry]
+
+
+_decoder = msgspec.msgpack.Decoder(list[_Batch])
+
+
+def encode_frame(batches: Sequence[Sequence[RecordedEvent]]) -> bytes:
+    """The bytes of one frame holding ``batches`` (each non-empty, events in order)."""
+    encoded = []
+    for batch in batches:
+        first = batch[0]
+        meta = first.metadata
+        encoded.append(
+            (
+                first.position,
+                first.version,
+                first.stream_id,
+                first.stream_type,
+                first.recorded_at,
+                first.correlation_id,
+                first.causation_id,
+                meta,
+                [
+                    (
+                        e.event_id,
+                        e.event_type,
+                        e.payload,
+                        e.schema_version,
+                        None if e.metadata is meta or e.metadata == meta else e.metadata,
+                    )
+                    for e in batch
+                ],
+            )
+        )
+    payload = _encoder.encode(encoded)
+    if len(payload) > MAX_PAYLOAD:
+        raise ValueError(
+            f"A journal frame of {len(payload)} bytes is over the {MAX_PAYLOAD}-byte limit; "
+            "split the bulk append."
+        )
+    length = _LENGTH.pack(len(payload))
+    return _LENGTH.pack(_crc(length + payload)) + length + payload
+
+
+def frame_at(data: bytes, offset: int) -> tuple[int, str | None]:
+    """Check the frame starting at ``offset``: ``(end, None)`` if sound, else ``(offset, why)``."""
+    if offset + FRAME_HEADER.size > len(data):
+        return offset, f"incomplete frame header ({len(data) - offset} of 8 bytes)"
+    crc, length = FRAME_HEADER.unpack_from(data, offset)
+    if length == 0 or length > MAX_PAYLOAD:
+        return offset, f"impossible frame length {length}"
+    end = offset + FRAME_HEADER.size + length
+    if end > len(data):
+        return offset, f"frame of {length} bytes runs past the end of the file by {end - len(data)}"
+    if _crc(data[offset + 4 : end]) != crc:
+        return offset, "CRC mismatch"
+    return end, None
+
+
+def find_frame(data: bytes, start: int) -> int | None:
+    """The offset of the first sound frame at or after ``start``, if any (a resync scan)."""
+    size = len(data)
+    header = FRAME_HEADER.size
+    unpack = FRAME_HEADER.unpack_from
+    for offset in range(start, size - header):
+        crc, length = unpack(data, offset)
+        end = offset + header + length
+        if length > 0 and end <= size and _crc(data[offset + 4 : end]) == crc:
+            return offset
+    return None
+
+
+def decode_payload(payload: bytes | memoryview) -> list[list[RecordedEvent]]:
+    """The batches of a frame's payload (raises ``msgspec`` errors on bad bytes)."""
+    batches: list[list[RecordedEvent]] = []
+    event = RecordedEvent
+    for b in _decoder.decode(payload):
+        position, version = b.position, b.version
+        stream_id, stream_type, at = b.stream_id, b.stream_type, b.recorded_at
+        correlation, causation, meta = b.correlation_id, b.causation_id, b.metadata
+        batches.append(
+            [
+                event(
+                    position + i,
+                    version + i,
+                    stream_id,
+                    stream_type,
+                    event_type,
+                    event_id,
+                    at,
+                    correlation,
+                    causation,
+                    meta if own_meta is None else own_meta,
+                    body,
+                    schema_version,
+                )
+                for i, (event_id, event_type, body, schema_version, own_meta) in enumerate(b.events)
+            ]
+        )
+    return batches

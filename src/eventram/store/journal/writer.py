@@ -1,0 +1,278 @@
+"""The journal writer: appends frames to the active segment under an fsync policy.
+
+It implements the store's ``Journal`` port. ``write`` runs under the store's append lock, so
+frames land in commit order; ``wait_durable`` runs outside it, so while one thread waits for an
+``fsync`` others write their frames, and the next ``fsync`` covers all of them (group commit).
+
+Policies: ``always`` (an append returns once its frame is on disk), ``interval`` (a background
+thread syncs every ``interval_ms``; the frame is in the OS before the append returns, so a
+process crash loses nothing, a power loss at most the last interval), ``never`` (no ``fsync``
+while running; the OS writes back when it likes).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, get_args
+
+from eventram.envelope import RecordedEvent
+from eventram.errors import JournalWriteError, StoreClosedError, ValidationError
+from eventram.store.journal.frame import encode_frame
+from eventram.store.journal.lock import DirectoryLock
+from eventram.store.journal.segment import (
+    HEADER_SIZE,
+    SegmentHeader,
+    create_segment,
+    segment_path,
+)
+
+__all__ = ["DEFAULT_SEGMENT_SIZE", "FsyncPolicy", "JournalTail", "JournalWriter"]
+
+FsyncPolicy = Literal["always", "interval", "never"]
+DEFAULT_SEGMENT_SIZE = 64 * 1024 * 1024
+
+log = logging.getLogger("eventram.journal")
+
+
+@dataclass(frozen=True)
+class JournalTail:
+    """Where the journal ends: the last segment (0: none yet), its sound size, the next position."""
+
+    index: int
+    size: int
+    next_position: int
+
+
+def check_policy(fsync: str, interval_ms: float, segment_size: int) -> FsyncPolicy:
+    """Validate the writer's settings; return the policy."""
+    if fsync not in get_args(FsyncPolicy):
+        raise ValidationError(
+            f"fsync={fsync!r} is not a policy: use always, interval or never.", field="fsync"
+        )
+    if not interval_ms > 0:
+        raise ValidationError(f"interval_ms={interval_ms!r} must be > 0.", field="interval_ms")
+    if segment_size < 4096:
+        raise ValidationError(
+            f"segment_size={segment_size!r} must be at least 4096 bytes.", field="segment_size"
+        )
+    return fsync  # type: ignore[return-value]
+
+
+class JournalWriter:
+    """Appends frames to segment files in ``directory``, syncing them under ``fsync``.
+
+    Nothing touches the disk until :meth:`open` says where recovery found the journal's end.
+    The writer owns ``lock`` (if given) and releases it on :meth:`close`.
+    """
+
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        fsync: FsyncPolicy = "interval",
+        interval_ms: float = 100.0,
+        segment_size: int = DEFAULT_SEGMENT_SIZE,
+        lock: DirectoryLock | None = None,
+    ) -> None:
+        self.policy = check_policy(fsync, interval_ms, segment_size)
+        self.directory = directory
+        self._segment_size = segment_size
+        self._interval = interval_ms / 1000.0
+        self._lock = lock
+        self._sync = fsync != "never"
+        self._next_position = 1
+        self._cond = threading.Condition(threading.Lock())
+        self._written = 0
+        self._durable = 0
+        self._syncing = False
+        self._failure: JournalWriteError | None = None
+        self._closed = False
+        self._fd = -1
+        self._index = 0
+        self._size = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def open(self, tail: JournalTail) -> None:
+        """Go on appending where ``tail`` says the journal ends (index 0: start segment 1)."""
+        if self._fd >= 0:
+            raise StoreClosedError("The journal writer is already open.")
+        self._next_position = tail.next_position
+        if tail.index == 0:
+            self._fd = self._create(SegmentHeader(1, tail.next_position))
+            self._index, self._size = 1, HEADER_SIZE
+        else:
+            path = segment_path(self.directory, tail.index)
+            self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC)
+            self._index, self._size = tail.index, tail.size
+        if self.policy == "interval":
+            self._thread = threading.Thread(
+                target=self._sync_periodically, name="eventram-journal-fsync", daemon=True
+            )
+            self._thread.start()
+
+    @property
+    def path(self) -> Path:
+        """The active segment file."""
+        return segment_path(self.directory, self._index)
+
+    # -- the Journal port --------------------------------------------------------------------
+
+    def write(self, batches: Sequence[Sequence[RecordedEvent]]) -> int:
+        """Append ``batches`` as one frame; return its ticket. Nothing is left of a failed write."""
+        if self._closed or self._fd < 0:
+            raise StoreClosedError("The journal is not open; open the store again to write.")
+        if self._failure is not None:
+            raise self._failure
+        frame = encode_frame(batches)
+        if self._size + len(frame) > self._segment_size and self._size > HEADER_SIZE:
+            self._rotate()
+        start = self._size
+        fd = self._fd
+        try:
+            written = os.write(fd, frame)
+            while written < len(frame):
+                written += os.write(fd, frame[written:])
+        except OSError as exc:
+            self._cut_back(start, exc)
+            raise JournalWriteError(str(self.path), exc) from exc
+        self._size = start + len(frame)
+        self._next_position = batches[-1][-1].position + 1
+        with self._cond:
+            self._written += 1
+            return self._written
+
+    def wait_durable(self, ticket: int) -> None:
+        """Return once frame ``ticket`` is durable under the policy (``always``: on disk)."""
+        if self.policy != "always":
+            if self._failure is not None:
+                raise self._failure
+            return
+        with self._cond:
+            while self._durable < ticket:
+                if self._failure is not None:
+                    raise self._failure
+                if self._syncing:
+                    self._cond.wait()
+                else:
+                    self._sync_locked()
+
+    # -- syncing -----------------------------------------------------------------------------
+
+    def _sync_locked(self) -> None:
+        """fsync the active segment for every frame written so far; ``_cond`` is held on entry.
+
+        The condition is released during the ``fsync`` itself, so other appends keep writing;
+        their frames wait for the next round.
+        """
+        self._syncing = True
+        target, fd = self._written, self._fd
+        self._cond.release()
+        error: OSError | None = None
+        try:
+            os.fsync(fd)
+        except OSError as exc:
+            error = exc
+        finally:
+            self._cond.acquire()
+            self._syncing = False
+            self._cond.notify_all()
+        if error is not None:
+            self._fail(error)
+            raise self._failure  # type: ignore[misc]
+        self._durable = max(self._durable, target)
+
+    def sync(self) -> None:
+        """fsync now every frame written so far (whatever the policy)."""
+        with self._cond:
+            while self._syncing:
+                self._cond.wait()
+            if self._failure is not None:
+                raise self._failure
+            if self._durable < self._written:
+                self._sync_locked()
+
+    def _sync_periodically(self) -> None:
+        while not self._stop.wait(self._interval):
+            with self._cond:
+                if self._syncing or self._durable >= self._written or self._failure is not None:
+                    continue
+                try:
+                    self._sync_locked()
+                except JournalWriteError:
+                    log.exception("The journal could not be synced to disk; writes are refused.")
+                    return
+
+    def _fail(self, error: OSError) -> None:
+        """Remember a failure that makes the file's state unknown: every later write refuses."""
+        if self._failure is None:
+            self._failure = JournalWriteError(str(self.path), error)
+        self._cond.notify_all()
+
+    # -- segments ----------------------------------------------------------------------------
+
+    def _create(self, header: SegmentHeader) -> int:
+        try:
+            return create_segment(self.directory, header, sync=self._sync)
+        except OSError as exc:
+            raise JournalWriteError(str(segment_path(self.directory, header.index)), exc) from exc
+
+    def _rotate(self) -> None:
+        """Seal the active segment (synced unless ``never``) and open the next one."""
+        with self._cond:
+            while self._syncing:
+                self._cond.wait()
+            if self._sync and self._durable < self._written:
+                try:
+                    os.fsync(self._fd)
+                except OSError as exc:
+                    self._fail(exc)
+                    raise self._failure from exc  # type: ignore[misc]
+                self._durable = self._written
+            fd = self._create(SegmentHeader(self._index + 1, self._next_position))
+            old, self._fd = self._fd, fd
+            self._index += 1
+            self._size = HEADER_SIZE
+            os.close(old)
+
+    def _cut_back(self, start: int, cause: OSError) -> None:
+        """Truncate a partly written frame away so the file ends at a frame boundary."""
+        try:
+            os.ftruncate(self._fd, start)
+        except OSError as exc:
+            log.error("Could not cut a partial frame off %s: %s", self.path, exc)
+            with self._cond:
+                self._fail(cause)
+
+    # -- closing -----------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Sync what was written, close the segment and release the directory lock."""
+        with self._cond:
+            if self._closed:
+                return
+            self._closed = True
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        try:
+            if self._failure is None:
+                self.sync()
+        except JournalWriteError:
+            log.exception("The journal could not be synced on close.")
+        finally:
+            if self._fd >= 0:
+                os.close(self._fd)
+                self._fd = -1
+            if self._lock is not None:
+                self._lock.release()
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return self._closed
