@@ -102,16 +102,15 @@ def _scaled(value: Decimal, currency: str, units: int, field: str) -> Decimal:
     assert isinstance(exponent, int)  # finite, checked by the caller
     if not any(digits):
         return Decimal((0, (0,), -units))  # zero, however many zeros it was written with
-    while exponent < -units and digits[-1] == 0:
-        digits, exponent = digits[:-1], exponent + 1
-    if exponent < -units:
+    excess = -units - exponent  # decimal places beyond the minor units: zeros, or refused
+    if excess > 0 and len(digits) - len(bytes(digits).rstrip(b"\0")) < excess:
         raise TooManyDecimalPlacesError(value, currency, units, field=field)
-    digits += (0,) * (exponent + units)
-    if len(digits) > MAX_DIGITS:
+    if len(digits) - excess > MAX_DIGITS:  # before padding: "1E+999999999" is short to write
         raise ValidationError(
             f"Amount {value} has more than {MAX_DIGITS} digits; no amount of money is that large.",
             field=field,
         )
+    digits = digits[: len(digits) - excess] if excess > 0 else digits + (0,) * -excess
     return Decimal((sign, digits, -units))
 
 

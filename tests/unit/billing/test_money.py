@@ -129,9 +129,16 @@ def test_malformed_currency_codes_are_unknown(code: object) -> None:
         Money("1", code)  # type: ignore[arg-type]
 
 
-def test_absurdly_long_amounts_are_refused_rather_than_rounded() -> None:
+@pytest.mark.parametrize("amount", ["1E+60", "1E+999999999", "1" * 45 + ".000"])
+def test_absurdly_long_amounts_are_refused_rather_than_rounded(amount: str) -> None:
     with pytest.raises(ValidationError, match="digits"):
-        Money("1E+60", "EUR")
+        Money(amount, "EUR")
+
+
+def test_many_trailing_zeros_are_only_zeros() -> None:
+    assert Money("1." + "0" * 100_000, "EUR") == Money("1", "EUR")
+    with pytest.raises(TooManyDecimalPlacesError):
+        Money("1." + "0" * 100_000 + "1", "EUR")
 
 
 def test_amounts_longer_than_the_decimal_context_stay_exact() -> None:
