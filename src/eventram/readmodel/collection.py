@@ -1,0 +1,471 @@
+"""Collection: a read model of documents keyed by id, with declared indexes and versions."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from itertools import islice
+from typing import TYPE_CHECKING, Any
+
+from eventram.errors import NotFoundError, QueryError, ValidationError
+from eventram.readmodel import _snapshot, aggregations
+from eventram.readmodel._compile import Compiled, compile_filter
+from eventram.readmodel._cursor import decode_cursor, encode_cursor
+from eventram.readmodel._optimize import optimize_partitions
+from eventram.readmodel._ordering import Ordering, Row
+from eventram.readmodel._partition import Partition
+from eventram.readmodel._planner import ordered, select
+from eventram.readmodel._schema import Schema
+from eventram.readmodel.indexes import IndexSpec
+from eventram.readmodel.query import Filter, Search
+from eventram.readmodel.results import (
+    Counts,
+    OptimizeReport,
+    Page,
+    Suggestion,
+    Summary,
+    TimeSeries,
+)
+
+if TYPE_CHECKING:
+    from eventram.readmodel.bulk import BulkWriter, Op
+
+__all__ = ["Collection"]
+
+_EVERYTHING = Filter()
+
+
+class Collection:
+    """Documents (plain dicts) keyed by ``id_field``, indexed as declared, optionally partitioned.
+
+    ``fields`` declares the fields that filters, sorts and indexes may name, with their types
+    (str, int, float, Decimal, bool, datetime (timezone-aware), date); other fields are stored
+    as they are. With ``partition_by``, each value of that field gets its own documents and
+    indexes, and a query with equality (or IN) on it touches only those partitions.
+
+    Every write bumps ``version`` and the version of each partition it touched (a move between
+    partitions touches two). A bulk flush is one write. Writers take a lock; readers take it too,
+    so a read never sees half of a write.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        fields: Mapping[str, type],
+        id_field: str = "id",
+        indexes: Sequence[IndexSpec] = (),
+        partition_by: str | None = None,
+        max_page_size: int = 1000,
+    ) -> None:
+        self.schema = Schema(name, id_field, fields)
+        for spec in indexes:
+            kind = self.schema.fields.get(spec.field)
+            if kind is None:
+                raise ValidationError(
+                    f"Index on {spec.field!r}: collection {name!r} declares no such field.",
+                    field=spec.field,
+                )
+            if spec.kind == "text" and kind is not str:
+                raise ValidationError(
+                    f"Text index on {spec.field!r} needs a str field, not {kind.__name__}.",
+                    field=spec.field,
+                )
+        if partition_by is not None and partition_by not in self.schema.fields:
+            raise ValidationError(
+                f"Partition field {partition_by!r} is not a declared field of {name!r}.",
+                field=partition_by,
+            )
+        if max_page_size < 1:
+            raise ValidationError("max_page_size must be at least 1.", field="max_page_size")
+        self.name = name
+        self.id_field = id_field
+        self.indexes: tuple[IndexSpec, ...] = tuple(indexes)
+        self.partition_by = partition_by
+        self.max_page_size = max_page_size
+        self._lock = threading.RLock()
+        self._partitions: dict[Any, Partition] = {}
+        self._where: dict[Any, Any] = {}  # id -> partition key (partitioned collections only)
+        self._version = 0
+        self._partition_versions: dict[str, int] = {}
+
+    # -- versions ------------------------------------------------------------------------
+
+    @property
+    def version(self) -> int:
+        """Bumped by every write to this collection."""
+        return self._version
+
+    def partition_key(self, key: Any) -> str:
+        """The version key of partition ``key``: ``"<name>/<key>"``."""
+        return f"{self.name}/{key}"
+
+    def partition_version(self, key: Any) -> int:
+        """Bumped by every write to partition ``key`` (0 if it was never written)."""
+        return self._partition_versions.get(self.partition_key(key), 0)
+
+    def versions_for(self, where: Filter) -> dict[str, int]:
+        """The versions a read with ``where`` depends on: its partitions' when it pins them."""
+        compiled = compile_filter(self.schema, where)
+        with self._lock:
+            return self._versions(self._pinned(compiled))
+
+    def current_versions(self, keys: Iterable[str]) -> dict[str, int]:
+        """Re-read version keys returned by ``versions_for`` or a result's ``versions``."""
+        found: dict[str, int] = {}
+        prefix = self.name + "/"
+        with self._lock:
+            for key in keys:
+                if key == self.name:
+                    found[key] = self._version
+                elif key.startswith(prefix) and self.partition_by is not None:
+                    found[key] = self._partition_versions.get(key, 0)
+                else:
+                    raise ValidationError(
+                        f"Version key {key!r} does not belong to collection {self.name!r}.",
+                        field="keys",
+                    )
+        return found
+
+    def carry_versions_from(self, previous: Collection) -> None:
+        """Start above every version ``previous`` reported (a rebuilt copy replacing it).
+
+        Versions seen through ``previous`` then never match this collection's, so a cache
+        cannot serve an entry computed before the swap.
+        """
+        with self._lock, previous._lock:
+            self._version += previous._version + 1
+            cut = len(previous.name) + 1
+            for key, version in previous._partition_versions.items():
+                own = self.partition_key(key[cut:])
+                self._partition_versions[own] = self._partition_versions.get(own, 0) + version + 1
+
+    def _pinned(self, compiled: Compiled) -> list[Any] | None:
+        """Partition keys a filter pins with eq/IN on the partition field, else None."""
+        if self.partition_by is None:
+            return None
+        test = compiled.tests.get(self.partition_by)
+        if test is None or test.values is None:
+            return None
+        return [key for key in test.values if key is not None and test.matches(key)]
+
+    def _versions(self, pinned: list[Any] | None) -> dict[str, int]:
+        if pinned is None:
+            return {self.name: self._version}
+        return {self.partition_key(k): self.partition_version(k) for k in pinned}
+
+    # -- writes --------------------------------------------------------------------------
+
+    def put(self, doc: Mapping[str, Any]) -> None:
+        """Store ``doc``, replacing the document with the same id."""
+        self._apply([("put", dict(doc))])
+
+    def patch(self, doc_id: Any, fields: Mapping[str, Any]) -> None:
+        """Merge ``fields`` into the document ``doc_id``; ``NotFoundError`` when absent."""
+        self._apply([("patch", doc_id, dict(fields))])
+
+    def delete(self, doc_id: Any) -> bool:
+        """Remove the document ``doc_id``; False (and no version bump) when it was absent."""
+        return self._apply([("delete", doc_id)])
+
+    def bulk(self, auto_flush: int | None = None) -> BulkWriter:
+        """A buffered writer; each ``flush`` applies its operations atomically, as one write."""
+        from eventram.readmodel.bulk import BulkWriter
+
+        return BulkWriter(self, auto_flush)
+
+    def _apply(self, ops: Sequence[Op]) -> bool:
+        """Apply ``ops`` in order, all or none; bump the versions once; whether it changed."""
+        with self._lock:
+            undo: list[tuple[Any, dict[str, Any] | None]] = []
+            touched: set[Any] = set()
+            try:
+                # one append per op, so undo holds exactly the ops applied before a failure
+                for op in ops:
+                    undo.append(self._write(op, touched))  # noqa: PERF401
+            except BaseException:
+                for doc_id, old in reversed(undo):
+                    if old is None:
+                        self._remove(doc_id, set())
+                    else:
+                        self._store(old, set())
+                raise
+            if not touched:
+                return False
+            self._version += 1
+            if self.partition_by is not None:
+                for key in touched:
+                    pkey = self.partition_key(key)
+                    self._partition_versions[pkey] = self._partition_versions.get(pkey, 0) + 1
+            return True
+
+    def _write(self, op: Op, touched: set[Any]) -> tuple[Any, dict[str, Any] | None]:
+        """Apply one operation; return the id and the document it replaced (for undo)."""
+        if op[0] == "put":
+            doc = op[1]
+            return doc.get(self.id_field), self._store(doc, touched)
+        if op[0] == "patch":
+            _, doc_id, fields = op
+            old = self._get(doc_id)
+            if old is None:
+                raise NotFoundError("document", f"{self.name}/{doc_id}")
+            if self.id_field in fields and fields[self.id_field] != doc_id:
+                raise ValidationError(
+                    f"A patch cannot change the id of document {doc_id!r}.", field=self.id_field
+                )
+            self._store({**old, **fields}, touched)
+            return doc_id, old
+        _, doc_id = op
+        return doc_id, self._remove(doc_id, touched)
+
+    def _store(self, doc: dict[str, Any], touched: set[Any]) -> dict[str, Any] | None:
+        doc_id = self.schema.check_document(doc)
+        key = self._key_of(doc)
+        old_key = self._where.get(doc_id) if self.partition_by is not None else None
+        partition = self._partition(key)
+        touched.add(key)
+        old = self._get(doc_id)
+        if old is None:
+            partition.add(doc_id, doc)
+        elif old_key == key:
+            partition.replace(doc_id, old, doc)
+        else:
+            self._partitions[old_key].remove(doc_id)
+            touched.add(old_key)
+            partition.add(doc_id, doc)
+        if self.partition_by is not None:
+            self._where[doc_id] = key
+        return old
+
+    def _remove(self, doc_id: Any, touched: set[Any]) -> dict[str, Any] | None:
+        if self.partition_by is None:
+            key = None
+            if doc_id not in self._partition(None).docs:
+                return None
+        else:
+            if doc_id not in self._where:
+                return None
+            key = self._where.pop(doc_id)
+        touched.add(key)
+        return self._partitions[key].remove(doc_id)
+
+    def _key_of(self, doc: dict[str, Any]) -> Any:
+        if self.partition_by is None:
+            return None
+        key = doc.get(self.partition_by)
+        if key is None:
+            raise ValidationError(
+                f"Document {doc.get(self.id_field)!r} of {self.name!r} has no "
+                f"{self.partition_by!r}, the partition field.",
+                field=self.partition_by,
+            )
+        return key
+
+    def _partition(self, key: Any) -> Partition:
+        partition = self._partitions.get(key)
+        if partition is None:
+            partition = Partition(key, self.indexes, self.partition_by)
+            self._partitions[key] = partition
+        return partition
+
+    # -- reads ---------------------------------------------------------------------------
+
+    def get(self, doc_id: Any) -> dict[str, Any] | None:
+        """A copy of the document ``doc_id``, or None."""
+        with self._lock:
+            doc = self._get(doc_id)
+            return None if doc is None else dict(doc)
+
+    def _get(self, doc_id: Any) -> dict[str, Any] | None:
+        if self.partition_by is None:
+            partition = self._partitions.get(None)
+            return None if partition is None else partition.docs.get(doc_id)
+        key = self._where.get(doc_id)
+        return None if key is None else self._partitions[key].docs[doc_id]
+
+    def _contains(self, doc_id: Any) -> bool:
+        return self._get(doc_id) is not None
+
+    def __contains__(self, doc_id: object) -> bool:
+        with self._lock:
+            return self._contains(doc_id)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return sum(len(p.docs) for p in self._partitions.values())
+
+    def partitions(self) -> list[Any]:
+        """The keys of the partitions holding documents."""
+        with self._lock:
+            return [key for key, p in self._partitions.items() if p.docs]
+
+    def search(self, search: Search) -> Page:
+        """One page of the documents matching ``search.filter``, in ``search.sort`` order."""
+        if not 1 <= search.size <= self.max_page_size:
+            raise QueryError(
+                f"Page size {search.size} is out of range: use 1 to {self.max_page_size}.",
+                field="size",
+            )
+        if search.page < 1:
+            raise QueryError(f"Page {search.page} is out of range: pages start at 1.", field="page")
+        if search.cursor is not None and search.page != 1:
+            raise QueryError("Give a cursor or a page number, not both.", field="cursor")
+        compiled = compile_filter(self.schema, search.filter)
+        ordering = Ordering(self.schema, search.sort)
+        cursor = None
+        if search.cursor is not None:
+            cursor = decode_cursor(self.schema, ordering, search.cursor)
+        offset = 0 if cursor is not None else (search.page - 1) * search.size
+        limit = offset + search.size + 1
+        with self._lock:
+            pinned, targets, local = self._targets(compiled)
+            streams: list[Iterator[Row]] = []
+            total = 0
+            for partition in targets:
+                stream, count = ordered(
+                    partition, local, ordering, self.name, limit=limit, cursor=cursor
+                )
+                streams.append(stream)
+                total += count
+            rows = list(islice(ordering.merge(streams), offset, limit)) if streams else []
+            items = [dict(doc) for _, doc in rows[: search.size]]
+            next_cursor = None
+            if len(rows) > search.size:
+                last_id, last = rows[search.size - 1]
+                next_cursor = encode_cursor(ordering, ordering.values(last), last_id)
+            versions = self._versions(pinned)
+        return Page(
+            items=items,
+            total=total,
+            page=search.page,
+            size=search.size,
+            next_cursor=next_cursor,
+            versions=versions,
+        )
+
+    def _targets(self, compiled: Compiled) -> tuple[list[Any] | None, list[Partition], Compiled]:
+        """Pinned keys, the partitions a filter can match, and the filter left for each."""
+        if self.partition_by is None:
+            partition = self._partitions.get(None)
+            return None, [] if partition is None else [partition], compiled
+        pinned = self._pinned(compiled)
+        test = compiled.tests.get(self.partition_by)
+        if test is None:
+            return None, list(self._partitions.values()), compiled
+        local = Compiled({f: t for f, t in compiled.tests.items() if f != self.partition_by})
+        if pinned is not None:
+            targets = [self._partitions[k] for k in pinned if k in self._partitions]
+        else:
+            targets = [p for k, p in self._partitions.items() if test.matches(k)]
+        return pinned, targets, local
+
+    def _matching(self, where: Filter) -> tuple[Iterator[dict[str, Any]], dict[str, int]]:
+        """Documents matching ``where`` (call with the lock held) and the versions read."""
+        compiled = compile_filter(self.schema, where)
+        pinned, targets, local = self._targets(compiled)
+
+        def docs() -> Iterator[dict[str, Any]]:
+            for partition in targets:
+                found = partition.docs
+                for doc_id in select(partition, local, self.name):
+                    yield found[doc_id]
+
+        return docs(), self._versions(pinned)
+
+    def count(self, where: Filter = _EVERYTHING) -> int:
+        """How many documents match ``where``."""
+        compiled = compile_filter(self.schema, where)
+        with self._lock:
+            _, targets, local = self._targets(compiled)
+            return sum(len(select(p, local, self.name)) for p in targets)
+
+    def count_by(self, where: Filter, field: str) -> Counts:
+        """Documents matching ``where`` per value of ``field``."""
+        self.schema.type_of(field)
+        with self._lock:
+            docs, versions = self._matching(where)
+            return aggregations.count_by(docs, field, versions)
+
+    def summarize(self, where: Filter, field: str, *, by: str | None = None) -> Summary:
+        """Count, sum, min, max and mean of numeric ``field`` per value of ``by``.
+
+        Money: pass the currency field as ``by`` so amounts are never added across currencies.
+        """
+        aggregations.check_summary(self.schema, field, by)
+        with self._lock:
+            docs, versions = self._matching(where)
+            return aggregations.summarize(docs, field, by, versions)
+
+    def time_series(
+        self,
+        where: Filter,
+        field: str,
+        interval: str,
+        *,
+        sum_field: str | None = None,
+        by: str | None = None,
+    ) -> TimeSeries:
+        """Counts, and sums of ``sum_field`` per ``by``, by hour/day/week/month of ``field``."""
+        aggregations.check_time_series(self.schema, field, interval, sum_field, by)
+        with self._lock:
+            docs, versions = self._matching(where)
+            return aggregations.time_series(docs, field, interval, sum_field, by, versions)
+
+    def suggest(
+        self, field: str, text: str, *, where: Filter = _EVERYTHING, size: int = 10
+    ) -> list[Suggestion]:
+        """Values of ``field`` whose words start with what was typed, most frequent first."""
+        if not 1 <= size <= self.max_page_size:
+            raise QueryError(
+                f"Suggestion count {size} is out of range: use 1 to {self.max_page_size}.",
+                field="size",
+            )
+        from eventram.readmodel.query import prefix
+
+        with self._lock:
+            docs, _ = self._matching(where & prefix(field, text))
+            return aggregations.suggestions(docs, field, size)
+
+    # -- maintenance and snapshots -------------------------------------------------------
+
+    def optimize(self) -> OptimizeReport:
+        """Remove orphan index entries, reindex missing ones, drop empty partitions, compact."""
+        with self._lock:
+            report = optimize_partitions(self._partitions)
+            if self.partition_by is not None:
+                self._where = dict(self._where)
+            return report
+
+    def dump(self) -> bytes:
+        """The whole collection (settings, documents, versions) as msgpack bytes."""
+        with self._lock:
+            return _snapshot.dump(self)
+
+    @classmethod
+    def load(cls, data: bytes) -> Collection:
+        """A collection rebuilt from ``dump`` bytes, versions included."""
+        return _snapshot.load(cls, data)
+
+    def restore(self, data: bytes) -> None:
+        """Replace this collection's contents and versions with a ``dump`` of the same shape."""
+        loaded = _snapshot.load(type(self), data)
+        if _snapshot.settings(loaded) != _snapshot.settings(self):
+            raise ValidationError(
+                f"The snapshot of {loaded.name!r} does not match the settings of "
+                f"{self.name!r} (fields, indexes, partitioning).",
+                field="snapshot",
+            )
+        with self._lock:
+            self._partitions = loaded._partitions
+            self._where = loaded._where
+            self._version = loaded._version
+            self._partition_versions = loaded._partition_versions
+
+    def _documents(self) -> Iterator[dict[str, Any]]:
+        for partition in self._partitions.values():
+            yield from partition.docs.values()
+
+    def _load_documents(self, docs: Iterable[dict[str, Any]]) -> None:
+        """Insert documents without bumping versions (snapshot loading)."""
+        for doc in docs:
+            self._store(doc, set())
