@@ -1,0 +1,63 @@
+"""Projections: read models fed by events, inline or async, rebuildable while they serve.
+
+Declare a :class:`Projection` (event types -> handlers, and a factory for its state), register
+it with a :class:`ProjectionEngine` as inline or async, start the engine, and read the state
+through the :class:`ProjectionHandle` it returns. :func:`counters_projection` builds the
+incremental analytics (counts and Decimal sums by fields and time buckets).
+"""
+
+from eventram.projection._analytics import (
+    REMOVE,
+    FactMapper,
+    Remove,
+    by_stream,
+    counters_projection,
+)
+from eventram.projection._checkpoint import CheckpointStore, InMemoryCheckpointStore
+from eventram.projection._counters import Breakdown, CounterTable, Fact, Totals, Trend
+from eventram.projection._declaration import EventHandler, Projection
+from eventram.projection._engine import ProjectionEngine
+from eventram.projection._handle import ProjectionHandle
+from eventram.projection._progress import RebuildProgressBar
+from eventram.projection._rebuild import ProgressCallback
+from eventram.projection._source import EventSource
+from eventram.projection._status import (
+    Mode,
+    ProjectionState,
+    ProjectionStatus,
+    RebuildProgress,
+    RebuildReport,
+)
+from eventram.projection._versions import LiveVersions, VersionedReadModel
+from eventram.projection._wait import PositionWaiter, WaitForPositionMiddleware
+
+__all__ = [
+    "REMOVE",
+    "Breakdown",
+    "CheckpointStore",
+    "CounterTable",
+    "EventHandler",
+    "EventSource",
+    "Fact",
+    "FactMapper",
+    "InMemoryCheckpointStore",
+    "LiveVersions",
+    "Mode",
+    "PositionWaiter",
+    "ProgressCallback",
+    "Projection",
+    "ProjectionEngine",
+    "ProjectionHandle",
+    "ProjectionState",
+    "ProjectionStatus",
+    "RebuildProgress",
+    "RebuildProgressBar",
+    "RebuildReport",
+    "Remove",
+    "Totals",
+    "Trend",
+    "VersionedReadModel",
+    "WaitForPositionMiddleware",
+    "by_stream",
+    "counters_projection",
+]

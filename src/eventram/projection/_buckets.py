@@ -1,0 +1,122 @@
+"""Time buckets for the counters: hours, days and months as integers, and range decomposition.
+
+A range of whole hours ``[h0, h1)`` is split into the fewest buckets of the allowed levels:
+leading hours up to a day boundary, leading days up to a month boundary, whole months, then
+trailing days and hours. A query then touches O(months + 2*31 days + 2*24 hours) buckets at
+most, however many events the range holds.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime, timedelta
+
+from eventram.errors import ValidationError
+from eventram.store.counters import bucket_key
+
+__all__ = ["Level", "Piece", "bucket_start", "decompose", "hour_of", "label", "month_of"]
+
+HOUR = 3600
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_ZERO = timedelta(0)
+
+
+class Level(enum.IntEnum):
+    """Bucket sizes kept by the counters (finest first)."""
+
+    HOUR = 0
+    DAY = 1
+    MONTH = 2
+
+
+Piece = tuple[Level, int, int]
+"""Buckets ``[start, stop)`` of one level."""
+
+
+def utc(when: datetime) -> datetime:
+    """``when`` in UTC; a naive datetime is refused."""
+    offset = when.utcoffset()
+    if offset is None:
+        raise ValidationError(f"Time {when.isoformat()} has no time zone; use UTC.", field="time")
+    return when if offset == _ZERO and when.tzinfo is UTC else when.astimezone(UTC)
+
+
+def hour_of(when: datetime) -> int:
+    """Hours since the epoch of an aware datetime (floored)."""
+    delta = when - _EPOCH
+    return delta.days * 24 + delta.seconds // HOUR
+
+
+def month_of(when: datetime) -> int:
+    """Months since year 0 of a UTC datetime."""
+    return when.year * 12 + when.month - 1
+
+
+def _month_first_day(month: int) -> int:
+    return (datetime(month // 12, month % 12 + 1, 1, tzinfo=UTC) - _EPOCH).days
+
+
+def bucket_start(level: Level, index: int) -> datetime:
+    """The first instant of a bucket."""
+    if level is Level.HOUR:
+        return _EPOCH + timedelta(hours=index)
+    if level is Level.DAY:
+        return _EPOCH + timedelta(days=index)
+    return datetime(index // 12, index % 12 + 1, 1, tzinfo=UTC)
+
+
+def label(level: Level, index: int, interval: str) -> str:
+    """The label of the ``interval`` bucket (hour, day, week, month) holding a bucket."""
+    return bucket_key(bucket_start(level, index), interval)
+
+
+def hour_range(since: datetime, until: datetime) -> tuple[int, int]:
+    """Whole hours covering ``[since, until)``: ``since`` floored, ``until`` ceiled."""
+    since, until = utc(since), utc(until)
+    if until < since:
+        raise ValidationError(
+            f"The range ends ({until.isoformat()}) before it starts ({since.isoformat()}).",
+            field="until",
+        )
+    h0 = hour_of(since)
+    h1 = hour_of(until)
+    if bucket_start(Level.HOUR, h1) < until:
+        h1 += 1
+    return h0, h1
+
+
+def decompose(h0: int, h1: int, coarsest: Level = Level.MONTH) -> list[Piece]:
+    """Split hours ``[h0, h1)`` into pieces of levels up to ``coarsest``, in time order."""
+    if h0 >= h1:
+        return []
+    if coarsest is Level.HOUR:
+        return [(Level.HOUR, h0, h1)]
+    d0, d1 = -(-h0 // 24), h1 // 24
+    if d0 >= d1:
+        return [(Level.HOUR, h0, h1)]
+    head: list[Piece] = [(Level.HOUR, h0, d0 * 24)] if h0 < d0 * 24 else []
+    tail: list[Piece] = [(Level.HOUR, d1 * 24, h1)] if d1 * 24 < h1 else []
+    middle: list[Piece] = [(Level.DAY, d0, d1)]
+    if coarsest is Level.MONTH:
+        start = bucket_start(Level.DAY, d0)
+        m0 = month_of(start) + (0 if start.day == 1 else 1)
+        m1 = month_of(bucket_start(Level.DAY, d1))
+        if m0 < m1:
+            f0, f1 = _month_first_day(m0), _month_first_day(m1)
+            middle = [
+                *([(Level.DAY, d0, f0)] if d0 < f0 else []),
+                (Level.MONTH, m0, m1),
+                *([(Level.DAY, f1, d1)] if f1 < d1 else []),
+            ]
+    return [*head, *middle, *tail]
+
+
+def coarsest_for(interval: str) -> Level:
+    """The coarsest level whose buckets never straddle two ``interval`` buckets."""
+    levels = {"hour": Level.HOUR, "day": Level.DAY, "week": Level.DAY, "month": Level.MONTH}
+    level = levels.get(interval)
+    if level is None:
+        raise ValidationError(
+            f"Unknown interval {interval!r}: use one of hour, day, week, month.", field="interval"
+        )
+    return level

@@ -1,0 +1,51 @@
+"""Read-your-writes: wait until projections reach a position before answering a query."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from eventram.bus._pipeline import Next
+from eventram.messages import Query
+
+__all__ = ["PositionWaiter", "WaitForPositionMiddleware"]
+
+
+class PositionWaiter(Protocol):
+    """Something that can block until it has processed a global position."""
+
+    def wait_for(self, position: int, timeout: float) -> None:
+        """Return once ``position`` is processed; raise ``ProjectionTimeoutError`` after timeout."""
+        ...
+
+
+class WaitForPositionMiddleware:
+    """Query middleware: a query with ``min_position`` waits (bounded) before it is answered.
+
+    ``waiters`` names, per query type, the projections its handler reads (a handle or the
+    engine); ``default`` serves the other types (None: they do not wait). Put it before the
+    cache middleware so that a cached answer is only compared with read models that are
+    already at the position asked for.
+    """
+
+    def __init__(
+        self,
+        default: PositionWaiter | None = None,
+        waiters: Mapping[type[Query], PositionWaiter] | None = None,
+        *,
+        timeout: float = 5.0,
+    ) -> None:
+        self._default = default
+        self._waiters = dict(waiters or {})
+        self._timeout = timeout
+
+    def waiter_for(self, query_type: type[Query]) -> PositionWaiter | None:
+        """The waiter used for a query type."""
+        return self._waiters.get(query_type, self._default)
+
+    def __call__(self, query: Query, next: Next[Query]) -> Any:
+        if query.min_position is not None:
+            waiter = self.waiter_for(type(query))
+            if waiter is not None:
+                waiter.wait_for(query.min_position, self._timeout)
+        return next(query)
