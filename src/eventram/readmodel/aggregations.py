@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from eventram.errors import QueryError
+from eventram.readmodel._buckets import INTERVALS, bucket_label
 from eventram.readmodel._schema import Schema
 from eventram.readmodel.results import (
     Bucket,
@@ -19,7 +20,6 @@ from eventram.readmodel.results import (
     Summary,
     TimeSeries,
 )
-from eventram.store.counters import INTERVALS, bucket_key
 
 __all__ = [
     "check_summary",
@@ -134,7 +134,7 @@ def time_series(
         when = doc.get(field)
         if when is None:
             continue
-        label = bucket_key(when, interval)
+        label = bucket_label(when, interval)
         counts[label] += 1
         if sum_field is not None:
             amount = doc.get(sum_field)
