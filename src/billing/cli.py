@@ -1,0 +1,215 @@
+"""The ``billing`` command line: ``serve`` and ``tokens``; other modules add their commands.
+
+A module ``billing/cli_<name>.py`` adds commands by decorating functions with ``@app.command()``
+(importing ``app`` from here); ``main`` imports every such module before running, so adding a
+command never means editing this file. Errors leave with a message and an exit code from
+``EXIT_CODES``, never a traceback.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import sys
+from pathlib import Path
+from typing import Annotated, Final
+
+import typer
+from rich.console import Console
+from rich.panel import Panel
+from rich.table import Table
+
+import billing
+from eventram import (
+    ConcurrencyError,
+    DomainError,
+    EventramError,
+    JournalCorruptError,
+    JournalError,
+    JournalLockedError,
+    NotFoundError,
+    ValidationError,
+)
+
+__all__ = ["EXIT_CODES", "app", "console", "exit_code_for", "main", "tokens_app"]
+
+app = typer.Typer(
+    name="billing",
+    help="The Gyroscops billing service: serve the HTTP API, manage tokens, and more.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+tokens_app = typer.Typer(help="API tokens: create, list, revoke.", no_args_is_help=True)
+app.add_typer(tokens_app, name="tokens")
+console = Console()
+err_console = Console(stderr=True)
+
+DataDir = Annotated[
+    Path, typer.Option("--data-dir", help="Directory of the journal and the tokens.")
+]
+
+# The one table of exit codes: the most specific class in an error's MRO wins.
+EXIT_CODES: Final[dict[type[BaseException], int]] = {
+    EventramError: 1,
+    ValidationError: 2,
+    NotFoundError: 3,
+    DomainError: 4,
+    ConcurrencyError: 5,
+    JournalError: 6,
+    JournalCorruptError: 7,
+    JournalLockedError: 8,
+}
+
+
+def exit_code_for(exc: BaseException) -> int:
+    """The exit code for an error (1 for anything not in the table)."""
+    for cls in type(exc).__mro__:
+        if cls in EXIT_CODES:
+            return EXIT_CODES[cls]
+    return 1
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port to listen on.")] = 8000,
+    data_dir: DataDir = Path("./var"),
+    fsync: Annotated[
+        str, typer.Option(help="When the journal reaches the disk: always, interval or never.")
+    ] = "interval",
+    log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+) -> None:
+    """Serve the HTTP API with the embedded engine, journaled to --data-dir."""
+    import logging
+
+    import uvicorn
+
+    from billing.bootstrap import Settings, build
+    from billing.http.app import create_app
+    from billing.http.logging import configure_logging
+    from billing.http.tokens import TokenStore
+
+    configure_logging(getattr(logging, log_level.upper(), logging.INFO))
+    settings = Settings(data_dir=str(data_dir), fsync=fsync)  # type: ignore[arg-type]
+    tokens = TokenStore(data_dir)
+    service = build(settings)
+    try:
+        if tokens.is_empty():
+            _print_first_tokens(tokens)
+        http_app = create_app(service, tokens=tokens)
+        console.print(
+            f"billing listens on [bold]http://{host}:{port}[/] "
+            f"(API docs at http://{host}:{port}/schema/swagger), data in {data_dir.resolve()}",
+            highlight=False,
+        )
+        uvicorn.run(
+            http_app,
+            host=host,
+            port=port,
+            log_level=log_level.lower(),
+            access_log=False,
+            log_config=None,
+        )
+    finally:
+        service.close()
+
+
+def _print_first_tokens(tokens: object) -> None:
+    from billing.http.tokens import TokenStore
+
+    assert isinstance(tokens, TokenStore)
+    _, operator = tokens.create(None, label="created on first start")
+    _, demo = tokens.create("demo", label="created on first start")
+    console.print(
+        Panel.fit(
+            f"operator token:            [bold]{operator}[/]\n"
+            f"organization 'demo' token: [bold]{demo}[/]\n\n"
+            "They are shown once and stored only hashed. Create more with "
+            "`billing tokens create --org ORG`.",
+            title="First start: API tokens",
+        ),
+        highlight=False,
+    )
+
+
+@tokens_app.command("create")
+def tokens_create(
+    org: Annotated[
+        str | None, typer.Option("--org", help="Organization the token acts for.")
+    ] = None,
+    operator: Annotated[bool, typer.Option("--operator", help="An operator token.")] = False,
+    label: Annotated[str, typer.Option(help="A note to recognise the token by.")] = "",
+    data_dir: DataDir = Path("./var"),
+) -> None:
+    """Create a token for one organization (--org ORG) or an operator token (--operator)."""
+    from billing.http.tokens import TokenStore
+
+    if (org is None) == (not operator):
+        raise ValidationError("Give exactly one of --org ORG or --operator.", field="org")
+    record, secret = TokenStore(data_dir).create(None if operator else org, label=label)
+    who = "operator" if record.operator else f"organization {record.organization_id!r}"
+    console.print(f"Created {record.token_id} for {who}. Token (shown once):", highlight=False)
+    typer.echo(secret)
+
+
+@tokens_app.command("list")
+def tokens_list(data_dir: DataDir = Path("./var")) -> None:
+    """List tokens (ids and owners; the secrets are not stored)."""
+    from billing.http.tokens import TokenStore
+
+    table = Table("id", "kind", "organization", "created", "label")
+    for record in TokenStore(data_dir).records():
+        table.add_row(
+            record.token_id,
+            "operator" if record.operator else "organization",
+            record.organization_id or "-",
+            record.created_at.isoformat().replace("+00:00", "Z"),
+            record.label,
+        )
+    console.print(table)
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(
+    token_id: Annotated[str, typer.Argument(help="The token's id, as `tokens list` shows.")],
+    data_dir: DataDir = Path("./var"),
+) -> None:
+    """Revoke a token by its id; a running server refuses it within a second."""
+    from billing.http.tokens import TokenStore
+
+    record = TokenStore(data_dir).revoke(token_id)
+    console.print(f"Revoked {record.token_id}.", highlight=False)
+
+
+def _load_command_modules() -> None:
+    """Import every ``billing.cli_*`` module, so that their commands register on ``app``."""
+    for module in pkgutil.iter_modules(billing.__path__):
+        if module.name.startswith("cli_"):
+            importlib.import_module(f"billing.{module.name}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``billing`` console script."""
+    _load_command_modules()
+    try:
+        app(args=argv, standalone_mode=False)
+    except EventramError as exc:
+        err_console.print(f"[red]error:[/] {exc}", highlight=False)
+        return exit_code_for(exc)
+    except typer.Exit as exc:
+        return int(exc.exit_code)
+    except typer.Abort:
+        err_console.print("aborted")
+        return 130
+    except Exception as exc:  # click's usage errors
+        from click import ClickException
+
+        if isinstance(exc, ClickException):
+            exc.show()
+            return exc.exit_code
+        raise
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
