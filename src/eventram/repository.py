@@ -11,7 +11,7 @@ import msgspec
 
 from eventram.aggregate import Aggregate
 from eventram.context import current_context
-from eventram.errors import ConcurrencyError, NotFoundError
+from eventram.errors import ConcurrencyError, NotFoundError, ValidationError
 from eventram.snapshot import Snapshot, SnapshotStore
 from eventram.store.base import NO_STREAM, AppendResult, EventStore
 
@@ -40,6 +40,19 @@ class Repository(Generic[A]):
         snapshot_every: int = 100,
         cache_size: int = 10_000,
     ) -> None:
+        if snapshots is not None:
+            # refuse now, not in save() after the events were appended
+            if aggregate_type.snapshot_state is Aggregate.snapshot_state:
+                raise ValidationError(
+                    f"{aggregate_type.__qualname__} cannot be snapshotted: implement "
+                    "snapshot_state and restore_state, or pass no snapshot store.",
+                    field="snapshots",
+                )
+            if type(snapshot_every) is not int or snapshot_every < 1:
+                raise ValidationError(
+                    f"snapshot_every={snapshot_every!r} must be an int >= 1.",
+                    field="snapshot_every",
+                )
         self._store = store
         self._type = aggregate_type
         self._snapshots = snapshots
