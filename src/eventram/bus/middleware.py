@@ -14,7 +14,7 @@ import msgspec
 
 from eventram.bus._pipeline import Next
 from eventram.context import message_context
-from eventram.errors import ConcurrencyError, ValidationError
+from eventram.errors import ConcurrencyError, JournalError, StoreClosedError, ValidationError
 from eventram.messages import Command
 
 __all__ = [
@@ -107,11 +107,22 @@ class IdempotencyMiddleware:
     The outcome (result or error) of the first command is replayed to every later one with
     the same key; a concurrent duplicate waits for the first to finish. The same key with a
     different command raises ``ValidationError``. At most ``max_entries`` keys are remembered
-    (least recently used are forgotten).
+    (least recently used are forgotten). Errors of the ``transient`` classes (a conflict that
+    outlived its retries, a store refusing writes, a journal that cannot write) are not
+    remembered: the next retry with that key runs the handler again.
     """
 
-    def __init__(self, max_entries: int = 100_000) -> None:
+    def __init__(
+        self,
+        max_entries: int = 100_000,
+        transient: tuple[type[BaseException], ...] = (
+            ConcurrencyError,
+            StoreClosedError,
+            JournalError,
+        ),
+    ) -> None:
         self._max = max_entries
+        self._transient = transient
         self._outcomes: OrderedDict[str, _Outcome] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -144,6 +155,10 @@ class IdempotencyMiddleware:
             outcome.result = next(command)
         except Exception as exc:
             outcome.error = exc
+            if isinstance(exc, self._transient):
+                with self._lock:
+                    if self._outcomes.get(key) is outcome:
+                        del self._outcomes[key]
             raise
         finally:
             outcome.done.set()
