@@ -13,7 +13,7 @@ from typing import Any
 import msgspec
 
 from eventram.bus._pipeline import Next
-from eventram.context import message_context
+from eventram.context import current_context, message_context
 from eventram.errors import ConcurrencyError, JournalError, StoreClosedError, ValidationError
 from eventram.messages import Command
 
@@ -173,11 +173,17 @@ def _fingerprint(command: Command) -> bytes:
 
 
 class CorrelationMiddleware:
-    """Events recorded while handling a command carry its correlation id and its id as cause."""
+    """Events recorded while handling a command carry its correlation id and its id as cause.
+
+    A command without a correlation id joins the conversation in progress (a command sent by
+    another command's handler), or starts a new one named after its own id.
+    """
 
     def __call__(self, command: Command, next: Next[Command]) -> Any:
         with message_context(
-            correlation_id=command.correlation_id or command.command_id,
+            correlation_id=(
+                command.correlation_id or current_context().correlation_id or command.command_id
+            ),
             causation_id=command.command_id,
         ):
             return next(command)
