@@ -410,3 +410,17 @@ def test_metadata_of_the_surrounding_context_reaches_the_events() -> None:
 
     assert {e.metadata["organization_id"] for e in store.read_all()} == {"org-1"}
     assert store.find(metadata={"user_id": "u-1"}, limit=None) == store.read_all()
+
+
+def test_a_transient_failure_is_not_remembered_so_a_retry_runs_again() -> None:
+    handler = Flaky(conflicts=1)
+    bus = CommandBus({PlaceOrder: handler}, [IdempotencyMiddleware()])
+    command = PlaceOrder(sku="tea", idempotency_key="k-1")
+
+    with pytest.raises(ConcurrencyError):
+        bus.handle(command)
+    result = bus.handle(command)
+
+    assert result == "placed after 2 tries"
+    assert bus.handle(command) == result
+    assert handler.calls == 2
