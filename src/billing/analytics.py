@@ -12,6 +12,7 @@ that no sum is ever rounded (an inexact sum raises instead).
 from __future__ import annotations
 
 import decimal
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
@@ -47,6 +48,12 @@ class _Cell:
         self.amount = zero
         self.processed = zero
         self.refunded = zero
+
+    def copy(self) -> _Cell:
+        """An independent copy (cells are mutated in place by writers)."""
+        twin = _Cell(self.amount)
+        twin.count, twin.processed, twin.refunded = self.count, self.processed, self.refunded
+        return twin
 
 
 class PaymentTotals:
@@ -111,11 +118,15 @@ def _day_of_hour(hour: int) -> str:
 
 
 class PaymentAnalytics:
-    """Per organization (and for all of them), per creation hour, per (status, currency)."""
+    """Per organization (and for all of them), per creation hour, per (status, currency).
+
+    Thread-safe: one writer (the projection) and any number of readers share a short lock.
+    """
 
     def __init__(self) -> None:
         # organization id (None: every organization) -> hour -> (status, currency) -> cell
         self._scopes: dict[str | None, SortedDict] = {}
+        self._lock = threading.Lock()
 
     def add(self, doc: Document) -> None:
         """Count a document's current state."""
@@ -126,6 +137,10 @@ class PaymentAnalytics:
         self._update(doc, -1)
 
     def _update(self, doc: Document, sign: int) -> None:
+        with self._lock:
+            self._count(doc, sign)
+
+    def _count(self, doc: Document, sign: int) -> None:
         hour = _hour_of(doc["created_at"])
         key = (doc["status"], doc["currency"])
         amount: Decimal = doc["amount"]
@@ -158,7 +173,8 @@ class PaymentAnalytics:
 
     def organizations(self) -> list[str]:
         """Every organization with at least one payment."""
-        return sorted(s for s in self._scopes if s is not None)
+        with self._lock:
+            return sorted(s for s in self._scopes if s is not None)
 
     def totals(
         self,
@@ -173,9 +189,6 @@ class PaymentAnalytics:
         come from ``scan``.
         """
         totals = PaymentTotals()
-        hours = self._scopes.get(organization_id)
-        if hours is None:
-            return totals
         lo = _epoch_us(since) if since is not None else None
         hi = _epoch_us(until) if until is not None else None
         first_full = -(-lo // _HOUR_US) if lo is not None else None
@@ -192,15 +205,28 @@ class PaymentAnalytics:
                 self._scan_into(
                     totals, organization_id, since, edge - timedelta(microseconds=1), scan
                 )
-        for hour in hours.irange(first_full, last_full):
+        for hour, cells in self._full_hours(organization_id, first_full, last_full):
             day = _day_of_hour(hour)
-            for (status, currency), cell in hours[hour].items():
+            for (status, currency), cell in cells:
                 totals.add_cell(day, status, currency, cell, None)
         if until is not None and last_full is not None:
             edge = datetime.fromtimestamp((last_full + 1) * HOUR, UTC)
             if edge <= until:
                 self._scan_into(totals, organization_id, edge, until, scan)
         return totals
+
+    def _full_hours(
+        self, organization_id: str | None, first: int | None, last: int | None
+    ) -> list[tuple[int, list[tuple[tuple[str, str], _Cell]]]]:
+        """Copies of the cells of hours ``first..last``, taken under the lock."""
+        with self._lock:
+            hours = self._scopes.get(organization_id)
+            if hours is None:
+                return []
+            return [
+                (hour, [(key, cell.copy()) for key, cell in hours[hour].items()])
+                for hour in hours.irange(first, last)
+            ]
 
     @staticmethod
     def _scan_into(
