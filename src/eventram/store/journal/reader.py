@@ -53,18 +53,28 @@ class Frame:
 class JournalReader:
     """Reads the segments of ``directory`` once, in order; see :meth:`frames`.
 
+    ``from_segment`` skips the segments before that index (the first one read is trusted to
+    start where its header says).
+
     After the walk, ``damage`` says where and why it stopped early (None: the journal is
     sound), ``end`` is ``(segment index, offset)`` just past the last sound frame, and
     ``next_position`` the position the next event would take.
     """
 
-    def __init__(self, directory: Path, *, progress: Progress | None = None) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        progress: Progress | None = None,
+        from_segment: int = 0,
+    ) -> None:
         self.directory = directory
-        self.segments = list_segments(directory)
+        self.segments = [(i, p) for i, p in list_segments(directory) if i >= from_segment]
         self.total_bytes = sum(path.stat().st_size for _, path in self.segments)
         self.damage: Damage | None = None
         self.end: tuple[int, int] = (0, 0)
         self.next_position = 1
+        self._trust_first_header = from_segment > 0
         self._progress = progress
         self._batches: list[list[RecordedEvent]] = []
 
@@ -108,6 +118,8 @@ class JournalReader:
             why = f"the header says segment {header.index} but the file name says {index}"
         elif self.end[0] and index != self.end[0] + 1:
             why = f"segment {self.end[0] + 1} is missing before segment {index}"
+        elif self._trust_first_header and not self.end[0]:
+            self.next_position = header.first_position
         elif header.first_position != self.next_position:
             why = (
                 f"the segment starts at position {header.first_position} but the journal "

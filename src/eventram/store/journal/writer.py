@@ -89,6 +89,7 @@ class JournalWriter:
         self._cond = threading.Condition(threading.Lock())
         self._written = 0
         self._durable = 0
+        self._syncs = 0
         self._syncing = False
         self._failure: JournalWriteError | None = None
         self._closed = False
@@ -185,6 +186,7 @@ class JournalWriter:
         if error is not None:
             self._fail(error)
             raise self._failure  # type: ignore[misc]
+        self._syncs += 1
         self._durable = max(self._durable, target)
 
     def sync(self) -> None:
@@ -233,6 +235,7 @@ class JournalWriter:
                 except OSError as exc:
                     self._fail(exc)
                     raise self._failure from exc  # type: ignore[misc]
+                self._syncs += 1
                 self._durable = self._written
             fd = self._create(SegmentHeader(self._index + 1, self._next_position))
             old, self._fd = self._fd, fd
@@ -271,6 +274,21 @@ class JournalWriter:
                 self._fd = -1
             if self._lock is not None:
                 self._lock.release()
+
+    @property
+    def frames_written(self) -> int:
+        """Frames written since the writer opened."""
+        return self._written
+
+    @property
+    def frames_durable(self) -> int:
+        """Of those, how many are known to be on disk (synced)."""
+        return self._durable
+
+    @property
+    def syncs(self) -> int:
+        """How many fsyncs of segment files were done (group commit makes it < frames)."""
+        return self._syncs
 
     @property
     def closed(self) -> bool:

@@ -1,0 +1,118 @@
+"""A crash in the middle of a write leaves a torn tail: recovery cuts it, says so, goes on."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from eventram import RecordedEvent
+from eventram.durable import open_store
+from eventram.store.journal.segment import HEADER_SIZE, SegmentHeader, segment_path
+from tests.contract.events import ItemAdded
+from tests.integration.journal_support import (
+    copy_data_dir,
+    fill,
+    fill_bulk,
+    frames_of,
+    truncate,
+)
+
+
+def _build(source: Path, *, bulk: bool) -> list[RecordedEvent]:
+    store = open_store(source, fsync="never")
+    try:
+        fill(store, 6)
+        if bulk:
+            fill_bulk(store, 3)
+        else:
+            store.append("last", [ItemAdded(sku="z")])
+        return store.read_all()
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("bulk", [False, True], ids=["single-batch", "bulk-append"])
+def test_a_torn_last_frame_is_cut_at_every_byte_offset(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, bulk: bool
+) -> None:
+    # given a journal whose last frame holds one batch (or a bulk append of three)
+    source = tmp_path / "source"
+    logged = _build(source, bulk=bulk)
+    last = frames_of(source)[-1]
+    kept = logged[: last.batches[0][0].position - 1]
+    for cut in range(last.size):
+        work = copy_data_dir(source, tmp_path / "work")
+        # when the file ends `cut` bytes into the last frame
+        truncate(work / "journal" / last.path.name, last.offset + cut)
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="eventram.journal"):
+            store = open_store(work, fsync="never")
+        # then the whole frame is gone, the rest is intact, and the warning counts the bytes
+        try:
+            assert store.read_all() == kept
+            assert store.recovery is not None
+            assert store.recovery.dropped_bytes == cut
+            if cut:
+                assert f"dropped {cut} byte(s)" in caplog.text
+            else:
+                assert caplog.text == ""
+            store.append("after", [ItemAdded(sku="after")])
+        finally:
+            store.close()
+        reopened = open_store(work, fsync="never")
+        try:
+            assert reopened.recovery is not None
+            assert reopened.recovery.dropped_bytes == 0
+            assert [e.position for e in reopened.read_all()] == list(range(1, len(kept) + 2))
+            assert reopened.read_all()[-1].stream_id == "after"
+        finally:
+            reopened.close()
+
+
+def test_a_zero_filled_tail_is_cut_like_a_torn_frame(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # given a journal followed by zeros (space the file system allocated but never wrote)
+    logged = _build(tmp_path, bulk=False)
+    segment = frames_of(tmp_path)[-1].path
+    with segment.open("ab") as f:
+        f.write(bytes(4096))
+    # when the store starts
+    with caplog.at_level(logging.WARNING, logger="eventram.journal"):
+        store = open_store(tmp_path)
+    # then the zeros are dropped and every event is there
+    try:
+        assert store.read_all() == logged
+        assert "dropped 4096 byte(s)" in caplog.text
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("header_bytes", [0, 1, HEADER_SIZE - 1, HEADER_SIZE])
+def test_a_segment_torn_while_being_created_is_removed(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, header_bytes: int
+) -> None:
+    # given a crash while the next segment's header was written (a full header of zeros too)
+    logged = _build(tmp_path, bulk=False)
+    journal = tmp_path / "journal"
+    torn = segment_path(journal, 2)
+    header = SegmentHeader(2, len(logged) + 1).encode()
+    torn.write_bytes(header[:header_bytes] if header_bytes < HEADER_SIZE else bytes(HEADER_SIZE))
+    # when the store starts
+    with caplog.at_level(logging.WARNING, logger="eventram.journal"):
+        store = open_store(tmp_path)
+    # then the torn segment is gone and appends go on in the previous one
+    try:
+        assert store.read_all() == logged
+        assert not torn.exists() or torn.stat().st_size == HEADER_SIZE
+        store.append("after", [ItemAdded(sku="after")])
+    finally:
+        store.close()
+    assert "torn" in caplog.text
+    reopened = open_store(tmp_path)
+    try:
+        assert len(reopened.read_all()) == len(logged) + 1
+    finally:
+        reopened.close()
