@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+import msgspec
+
 from eventram.bus._pipeline import Next
 from eventram.messages import Query
 
@@ -23,9 +25,9 @@ class WaitForPositionMiddleware:
     """Query middleware: a query with ``min_position`` waits (bounded) before it is answered.
 
     ``waiters`` names, per query type, the projections its handler reads (a handle or the
-    engine); ``default`` serves the other types (None: they do not wait). Put it before the
-    cache middleware so that a cached answer is only compared with read models that are
-    already at the position asked for.
+    engine); ``default`` serves the other types (None: they do not wait). Once the wait is
+    over the query goes on without ``min_position`` (it is satisfied), so the middleware after
+    it, such as the cache, treats it as any query over read models already at that position.
     """
 
     def __init__(
@@ -48,4 +50,5 @@ class WaitForPositionMiddleware:
             waiter = self.waiter_for(type(query))
             if waiter is not None:
                 waiter.wait_for(query.min_position, self._timeout)
+                query = msgspec.structs.replace(query, min_position=None)
         return next(query)
