@@ -488,6 +488,30 @@ class EventStoreContract:
             5
         ]
 
+    def test_read_all_with_an_empty_filter_reads_everything(self, store: ContractStore) -> None:
+        store.append("cart-1", [CartOpened(customer="a"), ItemAdded(sku="x")], stream_type="Cart")
+        empty = EventFilter(event_types=frozenset(), stream_types=frozenset())
+
+        events = store.read_all(filter=empty)
+
+        assert _positions(events) == [1, 2]
+        assert all(empty.matches(e) for e in events)
+
+    def test_a_filter_matches_what_read_all_returns(self, store: ContractStore) -> None:
+        store.append("cart-1", [CartOpened(customer="a"), ItemAdded(sku="x")], stream_type="Cart")
+        store.append("order-1", [ItemAdded(sku="y")], stream_type="Order")
+        only = EventFilter(event_types=frozenset({"test.ItemAdded"}), stream_types=None)
+
+        assert store.read_all(filter=only) == [e for e in store.read_all() if only.matches(e)]
+
+    def test_negative_limits_are_refused(self, store: ContractStore) -> None:
+        store.append("cart-1", _items(2), NO_STREAM)
+
+        with pytest.raises(ValidationError):
+            store.read_all(0, -1)
+        with pytest.raises(ValidationError):
+            store.find(limit=-1)
+
     # -- find and count --------------------------------------------------------------------
 
     def _populate(self, store: ContractStore) -> None:

@@ -97,15 +97,15 @@ class BulkResult(msgspec.Struct, frozen=True):
 
 
 class EventFilter(msgspec.Struct, frozen=True):
-    """Selects events by type and/or stream type; an empty field selects everything."""
+    """Selects events by type and/or stream type; an empty field (None or empty) selects all."""
 
     event_types: frozenset[str] | None = None
     stream_types: frozenset[str] | None = None
 
     def matches(self, event: RecordedEvent) -> bool:
-        """Whether the event passes the filter."""
-        return (self.event_types is None or event.event_type in self.event_types) and (
-            self.stream_types is None or event.stream_type in self.stream_types
+        """Whether the event passes the filter (as ``read_all`` applies it)."""
+        return (not self.event_types or event.event_type in self.event_types) and (
+            not self.stream_types or event.stream_type in self.stream_types
         )
 
 
