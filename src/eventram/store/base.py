@@ -115,7 +115,7 @@ CommitListener = Callable[[Sequence[RecordedEvent]], None]
 class EventStore(Protocol):
     """An append-only log of streams of events with a global order.
 
-    Every backend passes the same contract suite (``tests/contract/test_event_store.py``).
+    Every backend passes the same contract suite (``tests/contract/event_store_contract.py``).
     """
 
     def append(
