@@ -407,3 +407,33 @@ def test_the_wait_middleware_before_the_cache_gives_read_your_writes_with_hits()
     assert len(app.calls) == 2
     assert app.stats().bypassed == 0
     assert app.stats().hits == 1
+
+
+def test_an_entry_whose_version_keys_the_read_model_refuses_is_recomputed() -> None:
+    class Renamed:
+        """A read model that no longer knows the keys an older entry recorded."""
+
+        def __init__(self) -> None:
+            self.strict = False
+
+        def current_versions(self, keys: Iterable[str]) -> dict[str, int]:
+            if self.strict:
+                raise ValidationError("Version key 'old' does not belong here.", field="keys")
+            return {k: 1 for k in keys}
+
+    source = Renamed()
+    calls: list[int] = []
+
+    def handle(query: Uncached) -> int:
+        calls.append(1)
+        return len(calls)
+
+    middleware = QueryCacheMiddleware(
+        LRUCache(), {Uncached: CachePolicy(int, source, versions=lambda q: {"old": 1})}
+    )
+    bus = QueryBus({Uncached: handle}, [middleware])
+    bus.ask(Uncached())
+    source.strict = True
+
+    assert bus.ask(Uncached()) == 2
+    assert middleware.stats().errors == 1

@@ -12,7 +12,7 @@ import msgspec
 from eventram.bus._pipeline import Next
 from eventram.cache._key import TenantOf, context_tenant, query_key
 from eventram.cache._port import Cache
-from eventram.errors import ValidationError
+from eventram.errors import EventramError, ValidationError
 from eventram.messages import Query
 
 __all__ = ["CachePolicy", "QueryCacheMiddleware", "QueryCacheStats", "VersionSource"]
@@ -134,7 +134,7 @@ class QueryCacheMiddleware:
             except (msgspec.DecodeError, msgspec.ValidationError):
                 self._count("errors")  # an entry of another shape (older code): recompute
             else:
-                if dict(policy.source.current_versions(versions)) == versions:
+                if self._current(policy, versions):
                     self._count("hits")
                     return result
                 self._count("stale")
@@ -152,6 +152,14 @@ class QueryCacheMiddleware:
             return result
         self._cache.set(key, encoded, policy.ttl)
         return result
+
+    def _current(self, policy: CachePolicy[Any], versions: dict[str, int]) -> bool:
+        try:
+            return dict(policy.source.current_versions(versions)) == versions
+        except EventramError:
+            # keys the read models no longer know (an entry from older code): recompute
+            self._count("errors")
+            return False
 
     def stats(self) -> QueryCacheStats:
         """Hits, misses (stale included), stale hits, bypassed queries, undecodable entries."""
