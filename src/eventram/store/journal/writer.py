@@ -109,7 +109,10 @@ class JournalWriter:
             self._index, self._size = 1, HEADER_SIZE
         else:
             path = segment_path(self.directory, tail.index)
-            self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC)
+            try:
+                self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC)
+            except OSError as exc:
+                raise JournalWriteError(str(path), exc) from exc
             self._index, self._size = tail.index, tail.size
         if self.policy == "interval":
             self._thread = threading.Thread(
