@@ -268,6 +268,9 @@ class StoreMachine(RuleBasedStateMachine):
         self.model: dict[str, list[uuid.UUID]] = {}
         self.log: list[uuid.UUID] = []
         self.counter = 0
+        self.subscription = self.store.subscribe()
+        self.followed: list[uuid.UUID] = []
+        self.position_of: dict[uuid.UUID, int] = {}
 
     def _events(self, size: int) -> list[NewEvent]:
         self.counter += 1
@@ -276,7 +279,9 @@ class StoreMachine(RuleBasedStateMachine):
     def _record(self, stream: str, events: list[NewEvent]) -> None:
         ids = [e.event_id for e in events]
         self.model.setdefault(stream, []).extend(ids)
-        self.log.extend(ids)
+        for event_id in ids:
+            self.log.append(event_id)
+            self.position_of[event_id] = len(self.log)
 
     def _version(self, stream: str) -> int:
         return len(self.model.get(stream, []))
@@ -287,7 +292,7 @@ class StoreMachine(RuleBasedStateMachine):
         expected = version if exact else (NO_STREAM if version == 0 else STREAM_EXISTS)
         events = self._events(size)
 
-        result = self.store.append(stream, events, expected)
+        result = self.store.append(stream, events, expected, metadata={"organization_id": stream})
 
         assert (result.first_version, result.version) == (version + 1, version + size)
         assert (result.first_position, result.position) == (
@@ -338,7 +343,10 @@ class StoreMachine(RuleBasedStateMachine):
             expected = version if right else version + 1
             requests.append(
                 AppendRequest(
-                    stream_id=stream, events=self._events(size), expected_version=expected
+                    stream_id=stream,
+                    events=self._events(size),
+                    expected_version=expected,
+                    metadata={"organization_id": stream},
                 )
             )
 
@@ -371,6 +379,22 @@ class StoreMachine(RuleBasedStateMachine):
         limit = data.draw(st.integers(min_value=1, max_value=10))
         got = self.store.read_all(after, limit)
         assert [e.event_id for e in got] == self.log[after : after + limit]
+
+    @rule(most=st.integers(min_value=1, max_value=12))
+    def a_subscription_follows_the_log_in_order(self, most: int) -> None:
+        for _ in range(most):
+            event = self.subscription.next(timeout=0)
+            if event is None:
+                break
+            self.followed.append(event.event_id)
+        assert len(self.followed) <= len(self.log)
+        assert self.followed == self.log[: len(self.followed)]
+
+    @rule(stream=streams, after=st.integers(min_value=0, max_value=60))
+    def find_by_metadata_is_the_stream_in_global_order(self, stream: str, after: int) -> None:
+        found = self.store.find(metadata={"organization_id": stream}, after_position=after)
+        expected = [i for i in self.model.get(stream, []) if self.position_of[i] > after]
+        assert [e.event_id for e in found] == expected[:100]
 
     @invariant()
     def the_store_equals_the_model(self) -> None:
