@@ -17,6 +17,12 @@ import msgspec
 
 from billing.domain import Payment
 from billing.handlers import HANDLERS
+from billing.projections import (
+    PaymentsReadModel,
+    event_counters_projection,
+    payments_projection,
+)
+from billing.query_bus import query_bus
 from eventram import (
     Command,
     CommandBus,
@@ -24,11 +30,14 @@ from eventram import (
     IdempotencyMiddleware,
     InMemoryEventStore,
     LoggingMiddleware,
+    QueryBus,
     Repository,
     RetryOnConflictMiddleware,
     ValidationError,
     inject,
 )
+from eventram.cache import LRUCache, QueryCacheMiddleware, QueryCacheStats, RedisCache, TieredCache
+from eventram.projection import CounterTable, Mode, ProjectionEngine, ProjectionHandle
 
 __all__ = ["BillingApp", "Settings", "build", "command_bus", "command_middleware"]
 
@@ -56,6 +65,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """Idempotency keys remembered (least recently used are forgotten)."""
     aggregate_cache_size: int = 10_000
     """Payments kept loaded in memory between commands."""
+    query_cache_entries: int = 10_000
+    """Query answers kept in the in-process (L1) cache; 0 turns query caching off."""
+    query_cache_ttl: float = 300.0
+    """Seconds a cached answer lives at most (it is dropped sooner once stale)."""
+    read_wait_timeout: float = 5.0
+    """Seconds a query with ``min_position`` waits, at most, for the projections."""
 
     def __post_init__(self) -> None:
         if self.fsync not in ("always", "interval", "never"):
@@ -72,6 +87,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         for field in ("retry_attempts", "idempotency_keys"):
             if getattr(self, field) < 1:
                 raise ValidationError(f"{field} must be >= 1.", field=field)
+        if self.query_cache_entries < 0:
+            raise ValidationError("query_cache_entries must be >= 0.", field="query_cache_entries")
+        if not self.query_cache_ttl > 0:
+            raise ValidationError("query_cache_ttl must be > 0 seconds.", field="query_cache_ttl")
+        if not self.read_wait_timeout > 0:
+            raise ValidationError(
+                "read_wait_timeout must be > 0 seconds.", field="read_wait_timeout"
+            )
         if self.aggregate_cache_size < 0:
             raise ValidationError(
                 "aggregate_cache_size must be >= 0.", field="aggregate_cache_size"
@@ -86,9 +109,27 @@ class BillingApp:
     store: InMemoryEventStore
     payments: Repository[Payment]
     commands: CommandBus
+    queries: QueryBus
+    """Answers ``billing.queries``: ``app.queries.ask(GetPayment(...))``."""
+    projections: ProjectionEngine
+    """The projection engine: status, rebuild, wait_for."""
+    payments_view: ProjectionHandle[PaymentsReadModel]
+    """The payments projection's live state (collection and analytics)."""
+    event_counters: ProjectionHandle[CounterTable]
+    """The event counters projection's live state."""
+    query_cache: QueryCacheMiddleware | None = None
+    """The query cache middleware (None when caching is off)."""
+
+    def cache_stats(self) -> dict[str, int] | None:
+        """Query cache hits and misses (stale hits count as misses), or None without a cache."""
+        if self.query_cache is None:
+            return None
+        stats: QueryCacheStats = self.query_cache.stats()
+        return {"hits": stats.hits, "misses": stats.misses, "stale": stats.stale}
 
     def close(self) -> None:
-        """Close the store (flushing the journal when there is one)."""
+        """Stop the projections, then close the store (flushing the journal when there is one)."""
+        self.projections.close()
         self.store.close()
 
     def __enter__(self) -> Self:
@@ -126,7 +167,42 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Bi
         store, Payment, cache_size=settings.aggregate_cache_size
     )
     commands = command_bus(payments, settings)
-    return BillingApp(settings=settings, store=store, payments=payments, commands=commands)
+    engine = ProjectionEngine(store)
+    mode = Mode(settings.projections)
+    payments_view = engine.register(payments_projection(), mode)
+    counters = engine.register(event_counters_projection(), mode)
+    engine.start()  # inline projections catch up on the journal here, before the first command
+    queries, caching = query_bus(
+        store,
+        store,
+        payments_view,
+        counters,
+        cache=_query_cache(settings),
+        waiter=engine,
+        wait_timeout=settings.read_wait_timeout,
+    )
+    return BillingApp(
+        settings=settings,
+        store=store,
+        payments=payments,
+        commands=commands,
+        queries=queries,
+        projections=engine,
+        payments_view=payments_view,
+        event_counters=counters,
+        query_cache=caching,
+    )
+
+
+def _query_cache(settings: Settings) -> TieredCache | None:
+    """L1 in process, in front of Redis (L2) when ``cache_url`` is set; None when turned off."""
+    if settings.query_cache_entries == 0:
+        return None
+    l1 = LRUCache(max_entries=settings.query_cache_entries, default_ttl=settings.query_cache_ttl)
+    l2 = None
+    if settings.cache_url is not None:
+        l2 = RedisCache(url=settings.cache_url, default_ttl=settings.query_cache_ttl)
+    return TieredCache(l1, l2)
 
 
 def command_bus(payments: Repository[Payment], settings: Settings) -> CommandBus:
@@ -142,10 +218,9 @@ def command_bus(payments: Repository[Payment], settings: Settings) -> CommandBus
 def _open_store(settings: Settings, clock: Clock | None) -> InMemoryEventStore:
     if settings.data_dir is None:
         return InMemoryEventStore() if clock is None else InMemoryEventStore(clock=clock)
-    # The journaled store is opened here, and only here, once eventram.durable lands:
-    # open_store(settings.data_dir, fsync=settings.fsync, interval=settings.fsync_interval).
-    raise ValidationError(
-        f"data_dir {settings.data_dir!r} asks for the journaled event store, which this build "
-        "does not include yet; leave data_dir unset to run in memory.",
-        field="data_dir",
-    )
+    from eventram.durable import open_store
+
+    interval_ms = settings.fsync_interval * 1000
+    if clock is None:
+        return open_store(settings.data_dir, fsync=settings.fsync, interval_ms=interval_ms)
+    return open_store(settings.data_dir, fsync=settings.fsync, interval_ms=interval_ms, clock=clock)

@@ -10,6 +10,7 @@ import pytest
 from billing.bootstrap import Settings, build
 from billing.domain import PaymentStatus, ProcessPayment, RequestPayment
 from billing.handlers import CommandResult
+from billing.queries import GetPayment
 from eventram import ValidationError
 
 
@@ -68,7 +69,21 @@ def test_bad_settings_are_refused_naming_the_field(settings: dict[str, object], 
     assert caught.value.field == field
 
 
-def test_a_data_dir_is_refused_until_the_journaled_store_is_wired(tmp_path: object) -> None:
-    with pytest.raises(ValidationError, match="journaled event store") as caught:
-        build(Settings(data_dir=str(tmp_path)))
-    assert caught.value.field == "data_dir"
+def test_a_data_dir_keeps_the_events_and_rebuilds_the_read_models_on_restart(
+    tmp_path: object,
+) -> None:
+    settings = Settings(data_dir=str(tmp_path), fsync="always")
+    with build(settings) as app:
+        app.commands.handle(
+            RequestPayment(
+                payment_id="p-1",
+                organization_id="org-1",
+                user_id="user-1",
+                amount=Decimal("5"),
+                currency="JPY",
+            )
+        )
+
+    with build(settings) as again:
+        assert again.store.last_position() == 1
+        assert again.queries.ask(GetPayment(payment_id="p-1", operator=True)).status == "pending"
