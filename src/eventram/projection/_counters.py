@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 import msgspec
-from sortedcontainers import SortedDict
+from sortedcontainers import SortedList
 
 from eventram.errors import ValidationError
 from eventram.projection._buckets import (
@@ -37,6 +37,21 @@ UNKNOWN = "unknown"
 _NO_AMOUNTS: Mapping[str, Decimal] = {}
 Key = tuple[str, ...]
 Cell = list[Any]  # [count, sum_0, sum_1, ...]
+Stored = tuple[datetime, Key, tuple[Decimal, ...], int, int]  # at, key, amounts, hour, month
+
+
+class _Partition:
+    """One partition's buckets: per level, bucket index -> dimension key -> cell.
+
+    Buckets and cells are kept once created (a cell back at count 0 is skipped by reads), so
+    a fact moving back and forth never reshapes the sorted index of buckets.
+    """
+
+    __slots__ = ("buckets", "order")
+
+    def __init__(self) -> None:
+        self.buckets: tuple[dict[int, dict[Key, Cell]], ...] = ({}, {}, {})
+        self.order: tuple[SortedList, ...] = (SortedList(), SortedList(), SortedList())
 
 
 class Fact(msgspec.Struct, frozen=True):
@@ -116,9 +131,8 @@ class CounterTable:
         self.partition_by = partition_by
         self._part_index = self.dimensions.index(partition_by) if partition_by else None
         self._width = 1 + len(self.amounts)
-        # level -> partition -> bucket index -> dimension key -> cell
-        self._buckets: list[dict[str, SortedDict]] = [{} for _ in Level]
-        self._facts: dict[str, tuple[datetime, Key, tuple[Decimal, ...]]] = {}
+        self._partitions: dict[str, _Partition] = {}
+        self._facts: dict[str, Stored] = {}
         self._keys: dict[Key, Key] = {}
         self._version = 0
         self._partition_versions: dict[str, int] = {}
@@ -128,22 +142,22 @@ class CounterTable:
 
     def add(self, fact: Fact) -> None:
         """Count a fact that never changes (an event counted once)."""
-        at, key, amounts = self._encode(fact)
+        stored = self._encode(fact)
         with self._lock:
-            self._count(at, key, amounts, 1)
-            self._bump(key)
+            self._count(stored, 1)
+            self._bump(stored[1])
 
     def put(self, entity: str, fact: Fact) -> None:
         """Make ``fact`` the contribution of ``entity``, retracting its previous one."""
-        at, key, amounts = self._encode(fact)
+        stored = self._encode(fact)
         with self._lock:
             previous = self._facts.get(entity)
             if previous is not None:
-                self._count(*previous, -1)
+                self._count(previous, -1)
                 self._bump(previous[1])
-            self._facts[entity] = (at, key, amounts)
-            self._count(at, key, amounts, 1)
-            self._bump(key)
+            self._facts[entity] = stored
+            self._count(stored, 1)
+            self._bump(stored[1])
 
     def remove(self, entity: str) -> bool:
         """Retract the contribution of ``entity``; return whether it had one."""
@@ -151,7 +165,7 @@ class CounterTable:
             previous = self._facts.pop(entity, None)
             if previous is None:
                 return False
-            self._count(*previous, -1)
+            self._count(previous, -1)
             self._bump(previous[1])
             return True
 
@@ -160,47 +174,47 @@ class CounterTable:
         stored = self._facts.get(entity)
         if stored is None:
             return None
-        at, key, amounts = stored
+        at, key, amounts, _, _ = stored
         return Fact(
             at,
             dict(zip(self.dimensions, key, strict=True)),
-            dict(zip(self.amounts, amounts, strict=True)),
+            dict(zip(self.amounts, amounts, strict=True)) if amounts else {},
         )
 
-    def _encode(self, fact: Fact) -> tuple[datetime, Key, tuple[Decimal, ...]]:
+    def _encode(self, fact: Fact) -> Stored:
         dims = fact.dimensions
         key = tuple([dims.get(d, UNKNOWN) for d in self.dimensions])
         key = self._keys.setdefault(key, key)  # one tuple per distinct combination
-        given = fact.amounts or _NO_AMOUNTS
-        zero = Decimal(0)
-        amounts = tuple([Decimal(given.get(a, zero)) for a in self.amounts])
-        return utc(fact.at), key, amounts
+        if self.amounts:
+            given = fact.amounts or _NO_AMOUNTS
+            amounts = tuple([Decimal(given.get(a, 0)) for a in self.amounts])
+        else:
+            amounts = ()
+        at = utc(fact.at)
+        return at, key, amounts, hour_of(at), month_of(at)
 
-    def _count(self, at: datetime, key: Key, amounts: tuple[Decimal, ...], sign: int) -> None:
-        partition = key[self._part_index] if self._part_index is not None else ""
-        hour = hour_of(at)
-        for level, index in (
-            (Level.HOUR, hour),
-            (Level.DAY, hour // 24),
-            (Level.MONTH, month_of(at)),
-        ):
-            parts = self._buckets[level]
-            buckets = parts.get(partition)
-            if buckets is None:
-                buckets = parts[partition] = SortedDict()
-            cells: dict[Key, Cell] | None = buckets.get(index)
+    def _count(self, stored: Stored, sign: int) -> None:
+        _, key, amounts, hour, month = stored
+        name = key[self._part_index] if self._part_index is not None else ""
+        partition = self._partitions.get(name)
+        if partition is None:
+            partition = self._partitions[name] = _Partition()
+        for level, index in ((0, hour), (1, hour // 24), (2, month)):
+            buckets = partition.buckets[level]
+            cells = buckets.get(index)
             if cells is None:
                 cells = buckets[index] = {}
+                partition.order[level].add(index)
             cell = cells.get(key)
             if cell is None:
                 cell = cells[key] = self._zero()
             cell[0] += sign
-            for i, amount in enumerate(amounts, 1):
-                cell[i] += amount if sign > 0 else -amount
-            if cell[0] == 0:
-                del cells[key]
-                if not cells:
-                    del buckets[index]
+            if sign > 0:
+                for i, amount in enumerate(amounts, 1):
+                    cell[i] += amount
+            else:
+                for i, amount in enumerate(amounts, 1):
+                    cell[i] -= amount
 
     def _bump(self, key: Key) -> None:
         self._version += 1
@@ -336,17 +350,19 @@ class CounterTable:
         pieces = decompose(h0, h1, coarsest)
         with self._lock:
             found: list[tuple[Level, int, list[tuple[Key, Cell]]]] = []
+            chosen = (
+                list(self._partitions.values())
+                if partitions is None
+                else [self._partitions[p] for p in partitions if p in self._partitions]
+            )
             for level, start, stop in pieces:
-                parts = self._buckets[level]
-                chosen = parts if partitions is None else {p: parts.get(p) for p in partitions}
-                for buckets in chosen.values():
-                    if buckets is None:
-                        continue
-                    for index in buckets.irange(start, stop, inclusive=(True, False)):
+                for partition in chosen:
+                    buckets = partition.buckets[level]
+                    for index in partition.order[level].irange(start, stop, (True, False)):
                         cells = [
                             (key, list(cell))
                             for key, cell in buckets[index].items()
-                            if all(key[i] in allowed for i, allowed in checks)
+                            if cell[0] and all(key[i] in allowed for i, allowed in checks)
                         ]
                         if cells:
                             found.append((level, index, cells))
