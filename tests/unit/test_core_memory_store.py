@@ -1,0 +1,126 @@
+"""What the in-memory store offers beyond the contract: close, restore, lookups, configuration."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from eventram import (
+    ANY,
+    NO_STREAM,
+    AppendRequest,
+    InMemoryEventStore,
+    NewEvent,
+    RecordedEvent,
+    StoreClosedError,
+    ValidationError,
+)
+from tests.contract.event_store_contract import T0, ManualClock
+from tests.contract.events import CartOpened, ItemAdded
+
+
+def test_a_closed_store_refuses_writes_and_keeps_serving_reads() -> None:
+    store = InMemoryEventStore()
+    store.append("cart-1", [CartOpened(customer="ann")], NO_STREAM)
+
+    store.close()
+
+    with pytest.raises(StoreClosedError, match="closed"):
+        store.append("cart-1", [ItemAdded(sku="a")], 1)
+    with pytest.raises(StoreClosedError):
+        store.append_many([AppendRequest(stream_id="cart-2", events=[ItemAdded(sku="b")])])
+    assert store.closed
+    assert [e.position for e in store.read_all()] == [1]
+    assert store.stream_version("cart-1") == 1
+
+
+def test_a_clock_without_a_time_zone_is_refused_and_nothing_is_written() -> None:
+    store = InMemoryEventStore(clock=lambda: datetime(2024, 3, 1))
+
+    with pytest.raises(ValidationError, match="naive"):
+        store.append("cart-1", [CartOpened(customer="ann")], NO_STREAM)
+
+    assert store.last_position() == 0
+
+
+def test_get_event_finds_a_stored_event_by_id() -> None:
+    store = InMemoryEventStore()
+    new = NewEvent(data=ItemAdded(sku="a"))
+    store.append("cart-1", [CartOpened(customer="ann"), new], NO_STREAM)
+
+    found = store.get_event(new.event_id)
+
+    assert found is not None
+    assert (found.position, found.data) == (2, ItemAdded(sku="a"))
+    assert store.get_event(uuid.uuid4()) is None
+
+
+def test_stream_ids_and_len_describe_what_is_stored() -> None:
+    store = InMemoryEventStore()
+    store.append("cart-1", [CartOpened(customer="ann")])
+    store.append("cart-2", [CartOpened(customer="bob"), ItemAdded(sku="a")])
+
+    assert sorted(store.stream_ids()) == ["cart-1", "cart-2"]
+    assert len(store) == 3
+
+
+def test_restore_loads_committed_batches_and_appends_continue_after_them() -> None:
+    source = InMemoryEventStore()
+    first_batch = [NewEvent(data=CartOpened(customer="ann")), NewEvent(data=ItemAdded(sku="a"))]
+    source.append("cart-1", first_batch, NO_STREAM)
+    source.append("cart-2", [CartOpened(customer="bob")], NO_STREAM)
+    batches: list[Sequence[RecordedEvent]] = [source.read_stream("cart-1"), source.read_all(2)]
+    heard: list[int] = []
+    copy = InMemoryEventStore()
+    copy.add_listener(lambda batch: heard.extend(e.position for e in batch))
+
+    loaded = copy.restore(batches)
+    result = copy.append("cart-1", [ItemAdded(sku="b")], 2)
+
+    assert loaded == 3
+    assert copy.read_all()[:3] == source.read_all()
+    assert (result.version, result.position) == (3, 4)
+    assert copy.append("cart-1", first_batch, ANY).position == 2  # stored ids are still known
+    assert heard == [1, 2, 3, 4]
+    assert [e.position for e in copy.find(event_types=["test.CartOpened"])] == [1, 3]
+
+
+def test_metadata_changed_by_the_caller_after_append_does_not_change_the_store() -> None:
+    store = InMemoryEventStore()
+    metadata = {"organization_id": "org-1", "note": "original"}
+
+    store.append("cart-1", [CartOpened(customer="ann")], metadata=metadata)
+    metadata["note"] = "changed"
+    metadata["organization_id"] = "org-2"
+
+    (event,) = store.read_all()
+    assert dict(event.metadata) == {"organization_id": "org-1", "note": "original"}
+    assert store.count(metadata={"organization_id": "org-1"}) == 1
+
+
+def test_indexed_metadata_fields_are_configurable() -> None:
+    clock = ManualClock()
+    store = InMemoryEventStore(metadata_fields=("tenant", "actor", "region"), clock=clock)
+    store.append("cart-1", [ItemAdded(sku="a")], metadata={"tenant": "t-1", "actor": "a-1"})
+    store.append("cart-2", [ItemAdded(sku="b")], metadata={"tenant": "t-2", "region": "eu"})
+
+    assert [e.position for e in store.find(metadata={"region": "eu"})] == [2]
+    with pytest.raises(ValidationError, match="organization_id"):
+        store.find(metadata={"organization_id": "t-1"})
+    stats = store.statistics("test.ItemAdded", T0, T0 + timedelta(hours=1))
+    assert stats.by_organization == {"t-1": 1, "t-2": 1}
+    assert stats.by_user == {"a-1": 1, "unknown": 1}
+
+
+def test_events_recorded_with_a_utc_clock_are_in_utc() -> None:
+    store = InMemoryEventStore()
+    before = datetime.now(UTC)
+
+    store.append("cart-1", [CartOpened(customer="ann")])
+
+    (event,) = store.read_all()
+    assert event.recorded_at.utcoffset() == timedelta(0)
+    assert event.recorded_at >= before
