@@ -192,10 +192,29 @@ def _validation_field(exc: ValidationException) -> tuple[str | None, str]:
     return (str(key) if key else None), message
 
 
+# Names the application uses for inputs that the API spells otherwise (query parameters).
+FIELD_ALIASES: Final = {
+    "since": "from",
+    "until": "to",
+    "statuses": "status",
+    "currencies": "currency",
+    "text": "q",
+    "event_types": "type",
+    "event_type": "type",
+}
+
+
+def _api_field(field: object) -> str | None:
+    if not isinstance(field, str) or not field:
+        return None
+    return FIELD_ALIASES.get(field, field)
+
+
 def problem_for(exc: BaseException, request_id: str | None, path: str | None) -> Problem:
     """The problem document for an exception (generic for anything unexpected)."""
     if isinstance(exc, ValidationException):
-        field, message = _validation_field(exc)
+        raw_field, message = _validation_field(exc)
+        field = _api_field(raw_field)
         if field == "data" and message in {"'data'", "Object missing required field `data`"}:
             exc = MalformedRequestError("The request needs a JSON body.")
         else:
@@ -224,7 +243,7 @@ def problem_for(exc: BaseException, request_id: str | None, path: str | None) ->
         status=entry.status,
         detail=detail,
         instance=path,
-        field=getattr(exc, "field", None) if entry.status < 500 else None,
+        field=_api_field(getattr(exc, "field", None)) if entry.status < 500 else None,
         request_id=request_id,
     )
 

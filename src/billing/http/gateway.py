@@ -203,8 +203,8 @@ class Gateway:
         return {
             "position": self.last_position(),
             "projections": self.projection_statuses(),
-            "cache": _stats_of(self.services, "cache_stats"),
-            "journal": _stats_of(self.services.store, "journal_stats"),
+            "cache": _cache_stats(self.services),
+            "journal": _journal_stats(self.services.store),
         }
 
 
@@ -219,7 +219,23 @@ def _journal_writable(store: object) -> bool:
     return not bool(getattr(store, "closed", False))
 
 
-def _stats_of(owner: object, name: str) -> Any:
-    """Optional figures an adapter may offer (None when it does not)."""
-    method = getattr(owner, name, None)
-    return method() if callable(method) else None
+def _cache_stats(services: object) -> dict[str, int] | None:
+    """Hits and misses of the query cache, when the application has one (``cache_stats()``)."""
+    stats = getattr(services, "cache_stats", None)
+    figures = stats() if callable(stats) else None
+    if figures is None:
+        return None
+    return {"hits": int(figures["hits"]), "misses": int(figures["misses"])}
+
+
+def _journal_stats(store: object) -> dict[str, float] | None:
+    """Journal figures (fsyncs, frames), when the store is journaled."""
+    journal = getattr(store, "journal", None)
+    if journal is None:
+        return None
+    figures: dict[str, float] = {}
+    for name in ("syncs", "frames_written", "frames_durable", "fsync_seconds"):
+        value = getattr(journal, name, None)
+        if isinstance(value, int | float):
+            figures[name] = float(value)
+    return figures

@@ -22,6 +22,14 @@ _LATENCY_BUCKETS = (
 )  # fmt: skip
 
 
+_JOURNAL_METRICS = (
+    ("syncs", "eventram_journal_fsyncs", "Journal fsyncs (group commit shares one among frames)."),
+    ("frames_written", "eventram_journal_frames_written", "Journal frames written."),
+    ("frames_durable", "eventram_journal_frames_durable", "Journal frames known to be on disk."),
+    ("fsync_seconds", "eventram_journal_fsync_seconds", "Time spent in journal fsyncs."),
+)
+
+
 class HttpMetrics:
     """The registry of one app and the metrics the HTTP layer updates itself."""
 
@@ -73,7 +81,7 @@ class ServicesCollector(Collector):
 
     ``read`` returns a snapshot: ``position`` (int), ``projections`` (statuses),
     ``cache`` (a mapping with ``hits`` and ``misses``, or None) and ``journal`` (a mapping with
-    ``fsyncs`` and ``fsync_seconds``, or None).
+    any of ``syncs``, ``frames_written``, ``frames_durable``, ``fsync_seconds``, or None).
     """
 
     def __init__(self, read: Callable[[], Mapping[str, Any]]) -> None:
@@ -111,12 +119,9 @@ class ServicesCollector(Collector):
             misses = CounterMetricFamily("eventram_query_cache_misses", "Query cache misses.")
             misses.add_metric([], float(cache.get("misses", 0)))
             yield from (hits, misses)
-        journal = snapshot.get("journal")
-        if journal is not None:
-            fsyncs = CounterMetricFamily("eventram_journal_fsyncs", "Journal fsync calls.")
-            fsyncs.add_metric([], float(journal.get("fsyncs", 0)))
-            seconds = CounterMetricFamily(
-                "eventram_journal_fsync_seconds", "Time spent in journal fsync calls."
-            )
-            seconds.add_metric([], float(journal.get("fsync_seconds", 0.0)))
-            yield from (fsyncs, seconds)
+        journal = snapshot.get("journal") or {}
+        for key, name, text in _JOURNAL_METRICS:
+            if key in journal:
+                family = CounterMetricFamily(name, text)
+                family.add_metric([], float(journal[key]))
+                yield family

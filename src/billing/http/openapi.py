@@ -16,16 +16,22 @@ from billing.http.errors import PROBLEM_JSON, Problem
 
 __all__ = [
     "COMMAND_RESPONSES",
+    "MAX_PAGE",
+    "MAX_POSITION",
     "MIN_POSITION",
     "QUERY_RESPONSES",
     "openapi_config",
     "problem_responses",
 ]
 
+MAX_PAGE: Final = 1_000_000
+MAX_POSITION: Final = 2**63 - 1
+
 MIN_POSITION = Annotated[
     int | None,
     Parameter(
         ge=0,
+        le=MAX_POSITION,
         required=False,
         description="Wait (bounded, 2 s by default) until the read models reached this global "
         "position, e.g. the `position` a command returned.",

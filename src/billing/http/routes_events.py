@@ -10,7 +10,7 @@ from litestar.params import Parameter
 
 from billing.http.auth import principal_of
 from billing.http.gateway import Gateway
-from billing.http.openapi import MIN_POSITION, QUERY_RESPONSES, problem_responses
+from billing.http.openapi import MAX_PAGE, MIN_POSITION, QUERY_RESPONSES, problem_responses
 from billing.http.present import event_page, event_statistics_out, event_trends_out
 from billing.http.schemas import EventPage, EventStatisticsOut, EventTrendsOut
 from billing.queries import GetEventStatistics, GetEventTrends, SearchPaymentEvents
@@ -41,7 +41,7 @@ async def search_events(
     since: Since = None,
     until: Until = None,
     correlation_id: Annotated[str | None, Parameter(max_length=200, required=False)] = None,
-    page: Annotated[int, Parameter(ge=1, required=False)] = 1,
+    page: Annotated[int, Parameter(ge=1, le=MAX_PAGE, required=False)] = 1,
     size: Annotated[int, Parameter(ge=1, le=1000, required=False)] = 20,
     min_position: MIN_POSITION = None,
 ) -> EventPage:

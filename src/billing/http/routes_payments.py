@@ -20,6 +20,7 @@ from billing.http.gateway import Gateway
 from billing.http.openapi import (
     COMMAND_RESPONSES,
     IDEMPOTENCY_KEY,
+    MAX_PAGE,
     MIN_POSITION,
     QUERY_RESPONSES,
     problem_responses,
@@ -296,7 +297,7 @@ async def search_payments(
     until: Until = None,
     q: Annotated[str | None, Parameter(max_length=200, required=False)] = None,
     sort: Annotated[str, Parameter(required=False)] = "-created_at",
-    page: Annotated[int, Parameter(ge=1, required=False)] = 1,
+    page: Annotated[int, Parameter(ge=1, le=MAX_PAGE, required=False)] = 1,
     size: Annotated[int, Parameter(ge=1, le=1000, required=False)] = 20,
     min_position: MIN_POSITION = None,
 ) -> PaymentPage:

@@ -83,11 +83,12 @@ class FailPaymentRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=Tru
 
 
 class RefundPaymentRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """Refund part or all of what is left; ``currency`` defaults to the payment's."""
+    """Refund part or all of what is left; ``currency`` defaults to the payment's, ``reason``
+    to "unspecified"."""
 
     amount: Amount
     currency: Currency | None = None
-    reason: Text = ""
+    reason: Annotated[str, Meta(min_length=1, max_length=500)] = "unspecified"
 
 
 class PaymentOut(msgspec.Struct, kw_only=True):
