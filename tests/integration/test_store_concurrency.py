@@ -6,6 +6,7 @@ interleave between reading a stream's version and appending, which is where conf
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -30,8 +31,11 @@ from eventram import (
 )
 from tests.contract.events import ItemAdded, ItemRemoved
 
+SCALE = int(os.environ.get("EVENTRAM_STRESS", "1"))
+"""Multiplies the work per thread (``EVENTRAM_STRESS=10`` for a long run outside make test)."""
+
 THREADS = 8
-APPENDS = 5_000
+APPENDS = 5_000 * SCALE
 HOT_STREAMS = 4
 
 
@@ -154,7 +158,7 @@ def test_commands_retried_on_conflict_through_the_bus_lose_no_update() -> None:
         return result.version
 
     bus = CommandBus({Increment: increment}, [retry, CorrelationMiddleware()])
-    per_thread = 600
+    per_thread = 600 * SCALE
     sent: dict[str, int] = {}
     lock = threading.Lock()
 
@@ -185,7 +189,7 @@ BATCH = 3
 def test_readers_running_during_appends_never_see_half_a_batch() -> None:
     store = InMemoryEventStore()
     writers_done = threading.Event()
-    batches_per_writer = 1_500
+    batches_per_writer = 1_500 * SCALE
     writers = 4
     now = datetime.now(UTC)
     hour_start = now.replace(minute=0, second=0, microsecond=0)

@@ -7,6 +7,7 @@ and reads, and checks after every step that both agree.
 
 from __future__ import annotations
 
+import os
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -47,7 +48,12 @@ appends = st.lists(
     st.tuples(streams, batch_sizes, st.sampled_from(sorted(TYPES))), min_size=1, max_size=25
 )
 
-FAST = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SCALE = int(os.environ.get("EVENTRAM_STRESS", "1"))
+"""Multiplies the examples tried (``EVENTRAM_STRESS=20`` for a long hunt outside make test)."""
+
+FAST = settings(
+    max_examples=100 * SCALE, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 
 def _fill(
@@ -409,5 +415,7 @@ class StoreMachine(RuleBasedStateMachine):
             assert self.store.stream_version(stream) == len(events)
 
 
-StoreMachine.TestCase.settings = settings(max_examples=100, stateful_step_count=30, deadline=None)
+StoreMachine.TestCase.settings = settings(
+    max_examples=100 * SCALE, stateful_step_count=30, deadline=None
+)
 TestStoreAgainstModel = StoreMachine.TestCase
