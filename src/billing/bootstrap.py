@@ -159,8 +159,18 @@ def command_middleware(settings: Settings) -> Sequence[CommandMiddleware]:
     ]
 
 
-def build(settings: Settings | None = None, *, clock: Clock | None = None) -> BillingApp:
-    """Build the service. ``clock`` stamps the events' ``recorded_at`` (tests, demo data)."""
+def build(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    start_projections: bool = True,
+) -> BillingApp:
+    """Build the service. ``clock`` stamps the events' ``recorded_at`` (tests, demo data).
+
+    With ``start_projections=False`` the read models stay empty until the caller starts or
+    rebuilds them through ``app.projections`` (a command line that only reads the log, or that
+    shows the rebuild's progress, skips the catch-up).
+    """
     settings = settings if settings is not None else Settings()
     store = _open_store(settings, clock)
     payments: Repository[Payment] = Repository(
@@ -171,7 +181,8 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Bi
     mode = Mode(settings.projections)
     payments_view = engine.register(payments_projection(), mode)
     counters = engine.register(event_counters_projection(), mode)
-    engine.start()  # inline projections catch up on the journal here, before the first command
+    if start_projections:
+        engine.start()  # inline projections catch up on the journal here, before any command
     queries, caching = query_bus(
         store,
         store,

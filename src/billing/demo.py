@@ -15,8 +15,9 @@ import heapq
 import itertools
 import math
 import random
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Final
@@ -31,9 +32,16 @@ from billing.domain import (
     RequestPayment,
     minor_units,
 )
-from eventram import ValidationError
+from eventram import Command, ValidationError
 
-__all__ = ["DemoPlan", "SimulatedClock", "demo_commands"]
+__all__ = [
+    "DemoPlan",
+    "DemoReport",
+    "SimulatedClock",
+    "demo_commands",
+    "end_of_window",
+    "run_demo",
+]
 
 _CURRENCIES: Final = (("EUR", 45), ("USD", 30), ("GBP", 10), ("JPY", 7), ("CHF", 5), ("KWD", 3))
 _RATE: Final = {"EUR": 1.0, "USD": 1.1, "GBP": 0.85, "JPY": 160.0, "CHF": 0.95, "KWD": 0.33}
@@ -270,6 +278,59 @@ def _refund(
         reason=rng.choice(_REASONS),
         organization_id=organization_id,
         correlation_id=correlation_id,
+    )
+
+
+class DemoReport(msgspec.Struct, frozen=True, kw_only=True):
+    """What a demo run did: payments and commands sent, the time span covered, how long it took."""
+
+    payments: int
+    commands: int
+    first: datetime | None
+    last: datetime | None
+    seconds: float
+
+    @property
+    def commands_per_second(self) -> float:
+        """Throughput of the whole run (generation of the commands included)."""
+        return self.commands / self.seconds if self.seconds > 0 else 0.0
+
+
+def run_demo(
+    plan: DemoPlan,
+    dispatch: Callable[[Command], object],
+    clock: SimulatedClock,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    every: int = 1000,
+) -> DemoReport:
+    """Send every command of ``plan`` through ``dispatch`` at its time on ``clock``.
+
+    ``progress(payments requested, payments planned)`` is called every ``every`` payments and
+    at the end. A refused command raises: the data set is built to be accepted in full.
+    """
+    started = time.perf_counter()
+    requested = commands = 0
+    first: datetime | None = None
+    when: datetime | None = None
+    for when, command in demo_commands(plan):
+        clock.advance_to(when)
+        dispatch(command)
+        commands += 1
+        if first is None:
+            first = when
+        if isinstance(command, RequestPayment):
+            requested += 1
+            if progress is not None and requested % every == 0:
+                progress(requested, plan.payments)
+    if progress is not None:
+        progress(requested, plan.payments)
+    return DemoReport(
+        payments=requested,
+        commands=commands,
+        first=first,
+        last=when,
+        seconds=time.perf_counter() - started,
     )
 
 
