@@ -35,23 +35,15 @@ MAX_PAYLOAD = 1 << 28
 
 _crc = google_crc32c.value
 _LENGTH = struct.Struct("<I")
-_encoder = msgspec.msgpack.Encoder()
+_encoder = msgspec.msgpack.Encoder(uuid_format="bytes")  # 16 bytes, not 36 characters
 
 # (event_id, event_type, payload, schema_version, metadata or None when it is the batch's)
 _Entry = tuple[uuid.UUID, str, bytes, int, dict[str, str] | None]
 
 
-class _Batch(msgspec.Struct, array_like=True, frozen=True, gc=False):
-    position: int
-    version: int
-    stream_id: str
-    stream_type: str
-    recorded_at: datetime
-    correlation_id: str | None
-    causation_id: str | None
-    metadata: dict[str, str]
-    events: list[_Entry]
-
+# (position, version, stream_id, stream_type, recorded_at, correlation_id, causation_id,
+#  metadata, events): decoded as a tuple, cheaper to build than a Struct
+_Batch = tuple[int, int, str, str, datetime, str | None, str | None, dict[str, str], list[_Entry]]
 
 _decoder = msgspec.msgpack.Decoder(list[_Batch])
 
@@ -126,10 +118,38 @@ def decode_payload(payload: bytes | memoryview) -> list[list[RecordedEvent]]:
     """The batches of a frame's payload (raises ``msgspec`` errors on bad bytes)."""
     batches: list[list[RecordedEvent]] = []
     event = RecordedEvent
-    for b in _decoder.decode(payload):
-        position, version = b.position, b.version
-        stream_id, stream_type, at = b.stream_id, b.stream_type, b.recorded_at
-        correlation, causation, meta = b.correlation_id, b.causation_id, b.metadata
+    for (
+        position,
+        version,
+        stream_id,
+        stream_type,
+        at,
+        correlation,
+        causation,
+        meta,
+        entries,
+    ) in _decoder.decode(payload):
+        if len(entries) == 1:  # the usual batch: one command, one event
+            ((event_id, event_type, body, schema_version, own_meta),) = entries
+            batches.append(
+                [
+                    event(
+                        position,
+                        version,
+                        stream_id,
+                        stream_type,
+                        event_type,
+                        event_id,
+                        at,
+                        correlation,
+                        causation,
+                        meta if own_meta is None else own_meta,
+                        body,
+                        schema_version,
+                    )
+                ]
+            )
+            continue
         batches.append(
             [
                 event(
@@ -146,7 +166,7 @@ def decode_payload(payload: bytes | memoryview) -> list[list[RecordedEvent]]:
                     body,
                     schema_version,
                 )
-                for i, (event_id, event_type, body, schema_version, own_meta) in enumerate(b.events)
+                for i, (event_id, event_type, body, schema_version, own_meta) in enumerate(entries)
             ]
         )
     return batches

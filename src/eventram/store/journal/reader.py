@@ -12,18 +12,24 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import google_crc32c
 import msgspec
 
 from eventram.envelope import RecordedEvent
-from eventram.store.journal.frame import FRAME_HEADER, decode_payload, find_frame, frame_at
+from eventram.store.journal.frame import FRAME_HEADER, MAX_PAYLOAD, decode_payload, find_frame
 from eventram.store.journal.segment import HEADER_SIZE, list_segments, parse_header
 
-__all__ = ["Damage", "Frame", "JournalReader", "Progress"]
+__all__ = ["Damage", "Frame", "JournalReader", "Progress", "RawFrame"]
 
 Progress = Callable[[int, int], None]
 """Called with (bytes read so far, bytes in the journal) while a journal is read."""
 
 _PROGRESS_STEP = 4 * 1024 * 1024
+_HEADER = FRAME_HEADER.size
+_crc = google_crc32c.value
+
+RawFrame = tuple[int, int, list[list[RecordedEvent]]]
+"""A sound frame as ``(offset, end, batches)``."""
 
 
 @dataclass(frozen=True)
@@ -76,37 +82,98 @@ class JournalReader:
         self.next_position = 1
         self._trust_first_header = from_segment > 0
         self._progress = progress
-        self._batches: list[list[RecordedEvent]] = []
 
     def frames(self) -> Iterator[Frame]:
         """Every sound frame up to the first damage, in journal order."""
+        for index, path, frames, _ in self.chunks():
+            for offset, end, batches in frames:
+                yield Frame(path, index, offset, end - offset, batches)
+
+    def chunks(self) -> Iterator[tuple[int, Path, list[RawFrame], list[list[RecordedEvent]]]]:
+        """Runs of sound frames: ``(segment index, path, [(offset, end, batches)], batches)``.
+
+        The fast path of recovery: a few megabytes of frames at a time, no object per frame,
+        and all their batches in one list as well.
+        """
         done = 0
-        reported = 0
         last = len(self.segments) - 1
         for number, (index, path) in enumerate(self.segments):
             data = path.read_bytes()
-            start = self._open_segment(data, path, index, number == last)
-            if start is None:
+            offset = self._open_segment(data, path, index, number == last)
+            if offset is None:
                 return
-            offset = start
             size = len(data)
             while offset < size:
-                end, why = frame_at(data, offset)
-                if why is None:
-                    why = self._check(data, offset, end)
+                frames, batches, offset, why = self._scan(data, offset, offset + _PROGRESS_STEP)
+                if frames:
+                    self.end = (index, offset)
+                    yield index, path, frames, batches
                 if why is not None:
                     torn = number == last and find_frame(data, offset + 1) is None
                     self.damage = Damage(path, offset, why, torn, size - offset)
                     return
-                yield Frame(path, index, offset, end - offset, self._batches)
-                offset = end
-                self.end = (index, offset)
-                if self._progress is not None and done + offset - reported >= _PROGRESS_STEP:
-                    reported = done + offset
-                    self._progress(reported, self.total_bytes)
+                if self._progress is not None:
+                    self._progress(done + offset, self.total_bytes)
             done += size
         if self._progress is not None:
             self._progress(self.total_bytes, self.total_bytes)
+
+    def _scan(
+        self, data: bytes, offset: int, stop: int
+    ) -> tuple[list[RawFrame], list[list[RecordedEvent]], int, str | None]:
+        """Check and decode the frames from ``offset`` until ``stop`` or the first bad one.
+
+        Returns the sound frames, where scanning stopped, and why if a frame was bad. The checks
+        of ``frame_at`` are inlined: this loop runs once per frame of the journal.
+        """
+        frames: list[RawFrame] = []
+        flat: list[list[RecordedEvent]] = []
+        size = len(data)
+        view = memoryview(data)
+        expected = self.next_position
+        unpack, crc, decode = FRAME_HEADER.unpack_from, _crc, decode_payload
+        why: str | None = None
+        while offset < stop and offset < size:
+            if offset + _HEADER > size:
+                why = f"incomplete frame header ({size - offset} of {_HEADER} bytes)"
+                break
+            checksum, length = unpack(data, offset)
+            end = offset + _HEADER + length
+            if length == 0 or length > MAX_PAYLOAD:
+                why = f"impossible frame length {length}"
+                break
+            if end > size:
+                why = f"frame of {length} bytes runs past the end of the file by {end - size}"
+                break
+            if crc(data[offset + 4 : end]) != checksum:
+                why = "CRC mismatch"
+                break
+            try:
+                batches = decode(view[offset + _HEADER : end])
+            except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+                why = f"frame payload cannot be decoded ({exc})"
+                break
+            if not batches:
+                why = "frame holds no batch"
+                break
+            before = expected
+            for batch in batches:
+                if not batch:
+                    why = "frame holds an empty batch"
+                    break
+                if batch[0].position != expected:
+                    why = f"frame starts at position {batch[0].position}, expected {expected}"
+                    break
+                expected = batch[-1].position + 1
+            if why is not None:
+                expected = before
+                break
+            frames.append((offset, end, batches))
+            flat += batches
+            offset = end
+        self.next_position = expected
+        view.release()
+        return frames, flat, offset, why
 
     def _open_segment(self, data: bytes, path: Path, index: int, last: bool) -> int | None:
         """Check a segment's header; return where its frames start, or None on damage."""
@@ -132,22 +199,3 @@ class JournalReader:
             return None
         self.end = (index, HEADER_SIZE)
         return HEADER_SIZE
-
-    def _check(self, data: bytes, offset: int, end: int) -> str | None:
-        """Decode a sound frame into ``_batches``; say why its content is wrong, if it is."""
-        try:
-            batches = decode_payload(memoryview(data)[offset + FRAME_HEADER.size : end])
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-            return f"frame payload cannot be decoded ({exc})"
-        expected = self.next_position
-        for batch in batches:
-            if not batch:
-                return "frame holds an empty batch"
-            if batch[0].position != expected:
-                return f"frame starts at position {batch[0].position}, expected {expected}"
-            expected = batch[-1].position + 1
-        if not batches:
-            return "frame holds no batch"
-        self.next_position = expected
-        self._batches = batches
-        return None

@@ -13,6 +13,7 @@ import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 
 from eventram.envelope import RecordedEvent
@@ -63,16 +64,16 @@ def recover(
     reader = JournalReader(directory, progress=progress)
     frames = 0
 
-    def batches() -> Iterator[list[RecordedEvent]]:
+    def runs() -> Iterator[list[list[RecordedEvent]]]:
         nonlocal frames
-        for frame in reader.frames():
-            frames += 1
-            yield from frame.batches
+        for _, _, chunk, batches in reader.chunks():
+            frames += len(chunk)
+            yield batches
 
     collecting = gc.isenabled()
     gc.disable()
     try:
-        events = store.restore(batches())
+        events = store.restore(chain.from_iterable(runs()))
     finally:
         if collecting:
             gc.freeze()
