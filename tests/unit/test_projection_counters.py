@@ -261,6 +261,23 @@ def test_bad_queries_are_refused_with_a_clear_error(
         call(stats)
 
 
+def test_several_partition_fields_name_a_partition_by_their_joined_values() -> None:
+    table = CounterTable(
+        "events",
+        ("organization_id", "event_type", "user_id"),
+        partition_by=("organization_id", "event_type"),
+    )
+    table.add(Fact(T0, {"organization_id": "o1", "event_type": "Paid", "user_id": "u1"}))
+    table.add(Fact(T0, {"organization_id": "o1", "event_type": "Failed", "user_id": "u1"}))
+
+    pinned = table.breakdown(T0, T0 + DAY, where={"organization_id": "o1", "event_type": "Paid"})
+    by_user = table.breakdown(T0, T0 + DAY, where={"organization_id": "o1"}, by=["user_id"])
+
+    assert pinned.total.count == 1
+    assert by_user.by["user_id"] == {"u1": Totals(2)}
+    assert table.versions_for("o1|Paid") == {"events/o1|Paid": 1}
+
+
 def test_a_partition_field_must_be_a_dimension() -> None:
     with pytest.raises(ValidationError, match="partition_by"):
         CounterTable("t", ("status",), partition_by="organization_id")
@@ -324,18 +341,29 @@ def _matches(fact: Fact, where: dict[str, Any]) -> bool:
     return all(fact.dimensions[k] in ([v] if isinstance(v, str) else v) for k, v in where.items())
 
 
-@settings(max_examples=150, deadline=None)
-@given(operations, instants, instants, wheres, st.sampled_from(["hour", "day", "week", "month"]))
+PARTITIONINGS: list[Any] = [None, "organization_id", ("organization_id", "status"), "currency"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    operations,
+    instants,
+    instants,
+    wheres,
+    st.sampled_from(["hour", "day", "week", "month"]),
+    st.sampled_from(PARTITIONINGS),
+)
 def test_breakdowns_and_trends_equal_a_naive_count_of_the_current_facts(
     ops: list[tuple[int, Fact | None]],
     a: datetime,
     b: datetime,
     where: dict[str, Any],
     interval: str,
+    partition_by: Any,
 ) -> None:
     since, until = min(a, b), max(a, b)
     table = CounterTable(
-        "t", ("organization_id", "status", "currency"), ("amount",), partition_by="organization_id"
+        "t", ("organization_id", "status", "currency"), ("amount",), partition_by=partition_by
     )
     for entity, fact in ops:
         if fact is None:
@@ -349,6 +377,7 @@ def test_breakdowns_and_trends_equal_a_naive_count_of_the_current_facts(
         since, until, where=where, by=["status", ("organization_id", "currency")]
     )
     trend = table.trend(since, until, interval, where=where)
+    total_only = table.breakdown(since, until, where=where)
 
     assert result.total.count == len(chosen)
     assert result.total.sums["amount"] == sum((f.amounts["amount"] for f in chosen), Decimal(0))
@@ -358,6 +387,7 @@ def test_breakdowns_and_trends_equal_a_naive_count_of_the_current_facts(
     for f in chosen:
         sums[f"{f.dimensions['organization_id']}|{f.dimensions['currency']}"] += f.amounts["amount"]
     assert {k: v.sums["amount"] for k, v in result.by["organization_id|currency"].items()} == sums
+    assert total_only.total == result.total
     expected_trend = Counter(bucket_key(f.at, interval) for f in chosen)
     assert {k: v.count for k, v in trend.buckets.items()} == dict(expected_trend)
 

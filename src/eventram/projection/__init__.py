@@ -14,7 +14,8 @@ from eventram.projection._analytics import (
     counters_projection,
 )
 from eventram.projection._checkpoint import CheckpointStore, InMemoryCheckpointStore
-from eventram.projection._counters import Breakdown, CounterTable, Fact, Totals, Trend
+from eventram.projection._counter_results import Breakdown, Fact, Totals, Trend
+from eventram.projection._counters import CounterTable
 from eventram.projection._declaration import EventHandler, Projection
 from eventram.projection._engine import ProjectionEngine
 from eventram.projection._handle import ProjectionHandle

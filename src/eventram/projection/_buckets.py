@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 from eventram.errors import ValidationError
 from eventram.store.counters import bucket_key
@@ -65,6 +66,7 @@ def bucket_start(level: Level, index: int) -> datetime:
     return datetime(index // 12, index % 12 + 1, 1, tzinfo=UTC)
 
 
+@lru_cache(maxsize=65_536)
 def label(level: Level, index: int, interval: str) -> str:
     """The label of the ``interval`` bucket (hour, day, week, month) holding a bucket."""
     return bucket_key(bucket_start(level, index), interval)

@@ -10,12 +10,12 @@ partitioned by one dimension (the tenant), so a statistics query costs the bucke
 from __future__ import annotations
 
 import threading
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
+from itertools import product
 from typing import Any
 
-import msgspec
 from sortedcontainers import SortedList
 
 from eventram.errors import ValidationError
@@ -30,6 +30,7 @@ from eventram.projection._buckets import (
     month_of,
     utc,
 )
+from eventram.projection._counter_results import Breakdown, Fact, Totals, Trend
 
 __all__ = ["Breakdown", "CounterTable", "Fact", "Totals", "Trend"]
 
@@ -54,53 +55,6 @@ class _Partition:
         self.order: tuple[SortedList, ...] = (SortedList(), SortedList(), SortedList())
 
 
-class Fact(msgspec.Struct, frozen=True):
-    """What one entity contributes: when it counts, its dimension values and its amounts."""
-
-    at: datetime
-    dimensions: Mapping[str, str]
-    amounts: Mapping[str, Decimal] = msgspec.field(default_factory=dict)
-
-    def replace(
-        self,
-        *,
-        at: datetime | None = None,
-        amounts: Mapping[str, Decimal] | None = None,
-        **dimensions: str,
-    ) -> Fact:
-        """A copy with some dimensions (keyword arguments), the time or the amounts changed."""
-        return Fact(
-            self.at if at is None else at,
-            {**self.dimensions, **dimensions} if dimensions else self.dimensions,
-            self.amounts if amounts is None else amounts,
-        )
-
-
-class Totals(msgspec.Struct, frozen=True):
-    """A count and the sum of each amount field."""
-
-    count: int = 0
-    sums: dict[str, Decimal] = msgspec.field(default_factory=dict)
-
-
-class Breakdown(msgspec.Struct, frozen=True):
-    """Totals over ``[since, until)`` (whole hours), overall and by each requested field."""
-
-    since: datetime
-    until: datetime
-    total: Totals
-    by: dict[str, dict[str, Totals]]
-
-
-class Trend(msgspec.Struct, frozen=True):
-    """Totals per ``interval`` bucket (labels as in ``eventram.store.counters.bucket_key``)."""
-
-    since: datetime
-    until: datetime
-    interval: str
-    buckets: dict[str, Totals]
-
-
 class CounterTable:
     """Incremental counters; see the module docstring. Thread-safe (one lock, short holds).
 
@@ -114,11 +68,18 @@ class CounterTable:
         dimensions: Sequence[str],
         amounts: Sequence[str] = (),
         *,
-        partition_by: str | None = None,
+        partition_by: str | Sequence[str] | None = None,
     ) -> None:
-        if partition_by is not None and partition_by not in dimensions:
+        parts = (
+            ()
+            if partition_by is None
+            else (partition_by,)
+            if isinstance(partition_by, str)
+            else tuple(partition_by)
+        )
+        if any(p not in dimensions for p in parts):
             raise ValidationError(
-                f"partition_by={partition_by!r} must be one of the dimensions {list(dimensions)}.",
+                f"partition_by={partition_by!r} must name dimensions among {list(dimensions)}.",
                 field="partition_by",
             )
         if len(set(dimensions)) != len(dimensions) or len(set(amounts)) != len(amounts):
@@ -128,8 +89,8 @@ class CounterTable:
         self.name = name
         self.dimensions = tuple(dimensions)
         self.amounts = tuple(amounts)
-        self.partition_by = partition_by
-        self._part_index = self.dimensions.index(partition_by) if partition_by else None
+        self.partition_by = parts
+        self._part_indexes = tuple(self.dimensions.index(p) for p in parts)
         self._width = 1 + len(self.amounts)
         self._partitions: dict[str, _Partition] = {}
         self._facts: dict[str, Stored] = {}
@@ -193,9 +154,15 @@ class CounterTable:
         at = utc(fact.at)
         return at, key, amounts, hour_of(at), month_of(at)
 
+    def _partition_of(self, key: Key) -> str:
+        indexes = self._part_indexes
+        if len(indexes) == 1:
+            return key[indexes[0]]
+        return "|".join([key[i] for i in indexes])
+
     def _count(self, stored: Stored, sign: int) -> None:
         _, key, amounts, hour, month = stored
-        name = key[self._part_index] if self._part_index is not None else ""
+        name = self._partition_of(key)
         partition = self._partitions.get(name)
         if partition is None:
             partition = self._partitions[name] = _Partition()
@@ -205,21 +172,23 @@ class CounterTable:
             if cells is None:
                 cells = buckets[index] = {}
                 partition.order[level].add(index)
-            cell = cells.get(key)
-            if cell is None:
-                cell = cells[key] = self._zero()
-            cell[0] += sign
-            if sign > 0:
-                for i, amount in enumerate(amounts, 1):
-                    cell[i] += amount
-            else:
-                for i, amount in enumerate(amounts, 1):
-                    cell[i] -= amount
+                cells[()] = self._zero()  # the bucket's total, under the empty key
+            for cell_key in (key, ()):
+                cell = cells.get(cell_key)
+                if cell is None:
+                    cell = cells[cell_key] = self._zero()
+                cell[0] += sign
+                if sign > 0:
+                    for i, amount in enumerate(amounts, 1):
+                        cell[i] += amount
+                else:
+                    for i, amount in enumerate(amounts, 1):
+                        cell[i] -= amount
 
     def _bump(self, key: Key) -> None:
         self._version += 1
-        if self._part_index is not None:
-            partition = key[self._part_index]
+        if self._part_indexes:
+            partition = self._partition_of(key)
             self._partition_versions[partition] = self._partition_versions.get(partition, 0) + 1
 
     # -- versions --------------------------------------------------------------------------
@@ -234,8 +203,11 @@ class CounterTable:
         return self._partition_versions.get(partition, 0)
 
     def versions_for(self, partition: str | None = None) -> dict[str, int]:
-        """The versions a query over one partition (or over all, when None) depends on."""
-        if partition is None or self._part_index is None:
+        """The versions a query over one partition (or over all, when None) depends on.
+
+        With several partition fields a partition is named by their values joined with ``|``.
+        """
+        if partition is None or not self._part_indexes:
             return {self.name: self._version}
         return {f"{self.name}/{partition}": self.partition_version(partition)}
 
@@ -271,15 +243,25 @@ class CounterTable:
         groups = [self._group(field) for field in by]
         total = self._zero()
         split: list[dict[str, Cell]] = [{} for _ in groups]
-        for _, _, cells in self._cells(h0, h1, Level.MONTH, where):
+        plan = [
+            (idx[0] if len(idx) == 1 else None, idx, found)
+            for (idx, _), found in zip(groups, split, strict=True)
+        ]
+        width = range(self._width)
+        for _, _, cells in self._scan(h0, h1, Level.MONTH, where, totals=not groups):
             for key, cell in cells:
-                _accumulate(total, cell)
-                for (indexes, _), found in zip(groups, split, strict=True):
-                    name = "|".join([key[i] for i in indexes])
+                for i in width:
+                    total[i] += cell[i]
+                for single, indexes, found in plan:
+                    name = (
+                        key[single] if single is not None else "|".join([key[i] for i in indexes])
+                    )
                     acc = found.get(name)
                     if acc is None:
-                        acc = found[name] = self._zero()
-                    _accumulate(acc, cell)
+                        found[name] = list(cell)
+                    else:
+                        for i in width:
+                            acc[i] += cell[i]
         return Breakdown(
             since=bucket_start(Level.HOUR, h0),
             until=bucket_start(Level.HOUR, h1),
@@ -302,13 +284,15 @@ class CounterTable:
         coarsest = coarsest_for(interval)
         h0, h1 = hour_range(since, until)
         buckets: dict[str, Cell] = {}
-        for level, index, cells in self._cells(h0, h1, coarsest, where):
+        width = range(self._width)
+        for level, index, cells in self._scan(h0, h1, coarsest, where, totals=True):
             name = label(level, index, interval)
             acc = buckets.get(name)
             if acc is None:
                 acc = buckets[name] = self._zero()
             for _, cell in cells:
-                _accumulate(acc, cell)
+                for i in width:
+                    acc[i] += cell[i]
         return Trend(
             since=bucket_start(Level.HOUR, h0),
             until=bucket_start(Level.HOUR, h1),
@@ -330,43 +314,68 @@ class CounterTable:
                 field=name,
             )
 
-    def _cells(
+    def _plan(
+        self, where: Mapping[str, str | Collection[str]] | None
+    ) -> tuple[list[str] | None, list[tuple[int, frozenset[str]]]]:
+        """The partitions a filter pins (None: all) and the tests left for each cell."""
+        allowed: dict[int, frozenset[str]] = {}
+        for field, wanted in (where or {}).items():
+            self._check_dimension(field)
+            allowed[self.dimensions.index(field)] = frozenset(
+                [wanted] if isinstance(wanted, str) else wanted
+            )
+        pinned = self._part_indexes and all(i in allowed for i in self._part_indexes)
+        if not pinned:
+            return None, list(allowed.items())
+        values = [sorted(allowed[i]) for i in self._part_indexes]
+        names = ["|".join(combo) for combo in product(*values)]
+        checks = [(i, a) for i, a in allowed.items() if i not in self._part_indexes]
+        return names, checks
+
+    def _scan(
         self,
         h0: int,
         h1: int,
         coarsest: Level,
         where: Mapping[str, str | Collection[str]] | None,
-    ) -> Iterator[tuple[Level, int, list[tuple[Key, Cell]]]]:
-        """Matching cells of each bucket covering ``[h0, h1)``, read under the lock."""
-        checks: list[tuple[int, Collection[str]]] = []
-        partitions: Collection[str] | None = None
-        for field, wanted in (where or {}).items():
-            self._check_dimension(field)
-            allowed = frozenset([wanted] if isinstance(wanted, str) else wanted)
-            if self.dimensions.index(field) == self._part_index:
-                partitions = allowed
-            else:
-                checks.append((self.dimensions.index(field), allowed))
+        *,
+        totals: bool,
+    ) -> list[tuple[Level, int, list[tuple[Key, Cell]]]]:
+        """Copies of the matching cells of each bucket covering ``[h0, h1)``, read under the lock.
+
+        With ``totals`` (no breakdown asked) and no test left once the partitions are chosen,
+        each bucket answers with its total cell alone.
+        """
+        names, checks = self._plan(where)
+        use_totals = totals and not checks
         pieces = decompose(h0, h1, coarsest)
+        found: list[tuple[Level, int, list[tuple[Key, Cell]]]] = []
         with self._lock:
-            found: list[tuple[Level, int, list[tuple[Key, Cell]]]] = []
             chosen = (
                 list(self._partitions.values())
-                if partitions is None
-                else [self._partitions[p] for p in partitions if p in self._partitions]
+                if names is None
+                else [self._partitions[n] for n in names if n in self._partitions]
             )
             for level, start, stop in pieces:
                 for partition in chosen:
                     buckets = partition.buckets[level]
                     for index in partition.order[level].irange(start, stop, (True, False)):
-                        cells = [
-                            (key, list(cell))
-                            for key, cell in buckets[index].items()
-                            if cell[0] and all(key[i] in allowed for i, allowed in checks)
-                        ]
-                        if cells:
-                            found.append((level, index, cells))
-        return iter(found)
+                        cells = buckets[index]
+                        picked: list[tuple[Key, Cell]]
+                        if use_totals:
+                            total = cells[()]
+                            picked = [((), list(total))] if total[0] else []
+                        else:
+                            picked = [
+                                (key, list(cell))
+                                for key, cell in cells.items()
+                                if key
+                                and cell[0]
+                                and all(key[i] in allowed for i, allowed in checks)
+                            ]
+                        if picked:
+                            found.append((level, index, picked))
+        return found
 
     def _zero(self) -> Cell:
         return [0, *[Decimal(0)] * len(self.amounts)]
@@ -377,8 +386,3 @@ class CounterTable:
     def __len__(self) -> int:
         """How many entities have a tracked fact."""
         return len(self._facts)
-
-
-def _accumulate(acc: Cell, cell: Cell) -> None:
-    for i, value in enumerate(cell):
-        acc[i] += value
