@@ -45,7 +45,7 @@ def counters_projection(
     *,
     dimensions: Sequence[str],
     amounts: Sequence[str] = (),
-    partition_by: str | None = None,
+    partition_by: str | Sequence[str] | None = None,
     entity: EntityKey | None = by_stream,
     event_registry: EventRegistry = registry,
 ) -> Projection[CounterTable]:

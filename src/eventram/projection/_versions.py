@@ -52,10 +52,11 @@ class LiveVersions(Generic[S]):
         by_model: dict[str, list[str]] = {}
         found: dict[str, int] = {}
         for key in keys:
+            model = key.partition("/")[0]
             if key == self.generation_key:
                 found[key] = generation
-            elif key.split("/", 1)[0] in models:
-                by_model.setdefault(key.split("/", 1)[0], []).append(key)
+            elif model in models:
+                by_model.setdefault(model, []).append(key)
             else:
                 found[key] = -1
         for name, wanted in by_model.items():
