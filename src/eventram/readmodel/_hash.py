@@ -47,10 +47,8 @@ class HashPostings:
 
     def ids_in(self, values: Iterable[Any]) -> set[Any]:
         """Ids whose value is one of ``values``."""
-        found: set[Any] = set()
-        for value in values:
-            found.update(self.postings.get(value, _NONE))
-        return found
+        postings = self.postings
+        return set().union(*(postings.get(v, _NONE) for v in values))
 
     def entries(self) -> int:
         """How many (value, id) pairs the index holds."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 __all__ = ["Interval"]
@@ -42,6 +43,28 @@ class Interval:
         if lo is not None and (value < lo or (value == lo and not self.lo_inclusive)):
             return False
         return not (hi is not None and (value > hi or (value == hi and not self.hi_inclusive)))
+
+    def predicate(self) -> Callable[[Any], bool]:
+        """``contains`` as one specialised lambda: the per-document check of a scan."""
+        lo, hi = self.lo, self.hi
+        lo_in, hi_in = self.lo_inclusive, self.hi_inclusive
+        if lo is None and hi is None:
+            return lambda v: v is not None
+        if hi is None:
+            if lo_in:
+                return lambda v: v is not None and v >= lo
+            return lambda v: v is not None and v > lo
+        if lo is None:
+            if hi_in:
+                return lambda v: v is not None and v <= hi
+            return lambda v: v is not None and v < hi
+        if lo_in and hi_in:
+            return lambda v: v is not None and lo <= v <= hi
+        if lo_in:
+            return lambda v: v is not None and lo <= v < hi
+        if hi_in:
+            return lambda v: v is not None and lo < v <= hi
+        return lambda v: v is not None and lo < v < hi
 
     def is_empty(self) -> bool:
         """Whether no value can lie inside."""

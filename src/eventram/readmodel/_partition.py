@@ -18,7 +18,7 @@ AnyPostings = HashPostings | SortedPostings | TextPostings
 class Partition:
     """Documents of one partition key with their own indexes (none on the partition field)."""
 
-    __slots__ = ("docs", "hashes", "key", "sorteds", "texts")
+    __slots__ = ("_all", "docs", "hashes", "key", "sorteds", "texts")
 
     def __init__(self, key: Any, specs: Sequence[IndexSpec], partition_field: str | None) -> None:
         self.key = key
@@ -35,6 +35,7 @@ class Partition:
                 self.sorteds[spec.field] = SortedPostings(spec.field)
             else:
                 self.texts[spec.field] = TextPostings(spec.field)
+        self._all: tuple[AnyPostings, ...] = tuple(self.indexes())
 
     def indexes(self) -> list[AnyPostings]:
         """Every index of this partition."""
@@ -43,20 +44,20 @@ class Partition:
     def add(self, doc_id: Any, doc: dict[str, Any]) -> None:
         """Store ``doc`` (not yet present) and index it."""
         self.docs[doc_id] = doc
-        for index in self.indexes():
+        for index in self._all:
             index.add(doc_id, doc.get(index.field))
 
     def remove(self, doc_id: Any) -> dict[str, Any]:
         """Unindex and drop the document ``doc_id`` (present); return it."""
         doc = self.docs.pop(doc_id)
-        for index in self.indexes():
+        for index in self._all:
             index.remove(doc_id, doc.get(index.field))
         return doc
 
     def replace(self, doc_id: Any, old: dict[str, Any], new: dict[str, Any]) -> None:
         """Swap ``old`` for ``new`` under the same id, touching only indexes whose value moved."""
         self.docs[doc_id] = new
-        for index in self.indexes():
+        for index in self._all:
             before, after = old.get(index.field), new.get(index.field)
             if before != after or type(before) is not type(after):
                 index.remove(doc_id, before)

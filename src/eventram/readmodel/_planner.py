@@ -74,7 +74,7 @@ def _parts(partition: Partition, tests: dict[str, FieldTest], name: str) -> list
             parts.append(part)
         if test.interval is not None:
             interval = test.interval
-            part = _Part(field, interval.contains)
+            part = _Part(field, interval.predicate())
             sorteds = partition.sorteds.get(field)
             if sorteds is not None:
                 part.estimate = sorteds.count_range(interval)
@@ -139,6 +139,9 @@ def select(partition: Partition, compiled: Compiled, name: str) -> Collection[An
         residual = [p for p in parts if id(p) not in covered]
     if not residual:
         return candidates
+    if len(residual) == 1:
+        field, check = residual[0].field, residual[0].check
+        return {doc_id for doc_id in candidates if check(docs[doc_id].get(field))}
     checks = [(p.field, p.check) for p in residual]
     return {
         doc_id

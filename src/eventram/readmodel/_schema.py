@@ -21,6 +21,8 @@ FIELD_TYPES: dict[str, type] = {
     "date": date,
 }
 _NUMERIC = (int, float, Decimal)
+# types whose exact instances are always acceptable: the fast path of check_document
+_PLAIN = frozenset({str, int, bool, date})
 
 
 def _accepts(kind: type, value: object) -> bool:
@@ -54,7 +56,7 @@ def _expected(kind: type) -> str:
 class Schema:
     """Field name -> type for the fields a collection can filter, sort and index on."""
 
-    __slots__ = ("fields", "id_field", "name")
+    __slots__ = ("_checks", "fields", "id_field", "name")
 
     def __init__(self, name: str, id_field: str, fields: Mapping[str, type]) -> None:
         for field, kind in fields.items():
@@ -74,6 +76,7 @@ class Schema:
         self.name = name
         self.id_field = id_field
         self.fields: dict[str, type] = all_fields
+        self._checks = tuple(all_fields.items())
 
     def type_of(self, field: str) -> type:
         """The declared type of ``field``; a ``QueryError`` naming it when it is not declared."""
@@ -98,9 +101,11 @@ class Schema:
                 f"A document of collection {self.name!r} has no {self.id_field!r} (its id).",
                 field=self.id_field,
             )
-        for field, kind in self.fields.items():
+        for field, kind in self._checks:
             value = doc.get(field)
-            if value is not None and not _accepts(kind, value):
+            if value is None or (type(value) is kind and kind in _PLAIN):
+                continue
+            if not _accepts(kind, value):
                 raise ValidationError(
                     f"Field {field!r} of document {doc_id!r} in collection {self.name!r} is "
                     f"{value!r}; expected {_expected(kind)} or None.",

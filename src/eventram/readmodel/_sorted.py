@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterable, Iterator
+from operator import itemgetter
 from typing import Any
 
 from sortedcontainers import SortedList
@@ -27,6 +28,7 @@ class _Top:
 
 _TOP = _Top()
 NO_START: Any = object()
+_ID = itemgetter(1)
 
 
 class SortedPostings:
@@ -78,8 +80,7 @@ class SortedPostings:
     def ids_range(self, interval: Interval) -> Iterator[Any]:
         """Ids with a value in ``interval``, in value order."""
         i, j = self.bounds(interval)
-        for _, doc_id in self.items.islice(i, j):
-            yield doc_id
+        return map(_ID, self.items.islice(i, j))
 
     def count_values(self, values: Iterable[Any]) -> int:
         """How many ids carry one of ``values`` (None included)."""
