@@ -21,6 +21,7 @@ from eventram.projection._engine import ProjectionEngine
 from eventram.projection._handle import ProjectionHandle
 from eventram.projection._progress import RebuildProgressBar
 from eventram.projection._rebuild import ProgressCallback
+from eventram.projection._snapshots import ProjectionSnapshots
 from eventram.projection._source import EventSource
 from eventram.projection._status import (
     Mode,
@@ -49,6 +50,7 @@ __all__ = [
     "Projection",
     "ProjectionEngine",
     "ProjectionHandle",
+    "ProjectionSnapshots",
     "ProjectionState",
     "ProjectionStatus",
     "RebuildProgress",

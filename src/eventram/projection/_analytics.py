@@ -9,7 +9,9 @@ from typing import Any
 from eventram.codec import EventRegistry, registry
 from eventram.envelope import RecordedEvent
 from eventram.messages import Event
-from eventram.projection._counters import CounterTable, Fact
+from eventram.projection._counter_results import Fact
+from eventram.projection._counter_snapshot import dump_table, load_table
+from eventram.projection._counters import CounterTable
 from eventram.projection._declaration import EventHandler, Projection
 
 __all__ = ["REMOVE", "FactMapper", "Remove", "by_stream", "counters_projection"]
@@ -55,6 +57,7 @@ def counters_projection(
     entity has at most one fact and a new one replaces the previous (moving its count between
     dimension values and time buckets). With ``entity=None`` every fact is counted once and
     never retracted: use it to count events themselves (by type, hour, organization, user).
+    The projection can be snapshotted (its table dumps to bytes and loads back).
     """
 
     def handler(mapper: FactMapper) -> EventHandler[CounterTable]:
@@ -83,5 +86,7 @@ def counters_projection(
         name,
         {event_type: handler(mapper) for event_type, mapper in mappers.items()},
         lambda: CounterTable(name, dimensions, amounts, partition_by=partition_by),
+        dump=dump_table,
+        load=load_table,
         event_registry=event_registry,
     )

@@ -145,13 +145,16 @@ class CounterTable:
     def _encode(self, fact: Fact) -> Stored:
         dims = fact.dimensions
         key = tuple([dims.get(d, UNKNOWN) for d in self.dimensions])
-        key = self._keys.setdefault(key, key)  # one tuple per distinct combination
         if self.amounts:
             given = fact.amounts or _NO_AMOUNTS
             amounts = tuple([Decimal(given.get(a, 0)) for a in self.amounts])
         else:
             amounts = ()
-        at = utc(fact.at)
+        return self._encode_values(fact.at, key, amounts)
+
+    def _encode_values(self, at: datetime, key: Key, amounts: tuple[Decimal, ...]) -> Stored:
+        key = self._keys.setdefault(key, key)  # one tuple per distinct combination
+        at = utc(at)
         return at, key, amounts, hour_of(at), month_of(at)
 
     def _partition_of(self, key: Key) -> str:

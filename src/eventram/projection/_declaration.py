@@ -25,7 +25,9 @@ class Projection(Generic[S]):
     ``(state, event, envelope) -> None``. Every type must be known to the registry when the
     projection is declared, so a typo fails at start-up with ``UnregisteredEventError`` rather
     than silently never matching. ``state`` builds an empty state (its collections); a rebuild
-    calls it again to fill a shadow copy from position 0.
+    calls it again to fill a shadow copy from position 0. ``dump`` and ``load`` (both or
+    neither) turn a state into bytes and back, so it can be snapshotted with its position and a
+    restart replays only the events after it.
     """
 
     def __init__(
@@ -34,8 +36,15 @@ class Projection(Generic[S]):
         handlers: Mapping[type[Event] | str, EventHandler[S]],
         state: Callable[[], S],
         *,
+        dump: Callable[[S], bytes] | None = None,
+        load: Callable[[bytes], S] | None = None,
         event_registry: EventRegistry = registry,
     ) -> None:
+        if (dump is None) != (load is None):
+            raise ValidationError(
+                f"Projection {name!r} needs both dump and load to be snapshotted, or neither.",
+                field="dump",
+            )
         if not isinstance(name, str) or not name:
             raise ValidationError(
                 f"Projection name {name!r} must be a non-empty string.", field="name"
@@ -44,6 +53,8 @@ class Projection(Generic[S]):
             raise ValidationError(f"Projection {name!r} handles no event type.", field="handlers")
         self.name = name
         self.state_factory = state
+        self.dump = dump
+        self.load = load
         self.registry = event_registry
         self._handlers: dict[str, EventHandler[S]] = {}
         for key, handler in handlers.items():

@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 from eventram.errors import NotFoundError, ProjectionTimeoutError, ValidationError
@@ -17,6 +18,7 @@ from eventram.projection._declaration import Projection
 from eventram.projection._handle import ProjectionHandle
 from eventram.projection._inline import InlineRunner
 from eventram.projection._rebuild import ProgressCallback, rebuild
+from eventram.projection._snapshots import ProjectionSnapshots
 from eventram.projection._source import EventSource
 from eventram.projection._status import Mode, ProjectionState, ProjectionStatus, RebuildReport
 
@@ -37,6 +39,10 @@ class ProjectionEngine:
     background thread following a subscription, checkpointed in ``checkpoints``), then
     ``start``. The engine answers ``status``, ``rebuild`` by name, and ``wait_for`` a position
     on all (or some) of its projections; it is a context manager that stops them on exit.
+
+    With ``snapshots``, a projection that can be snapshotted starts from its newest snapshot
+    (its checkpoint is reset to the snapshot's position, since the state is what it covers) and
+    :meth:`save_snapshots` writes new ones.
     """
 
     def __init__(
@@ -47,9 +53,12 @@ class ProjectionEngine:
         batch_size: int = 1000,
         chunk_size: int = 10_000,
         poll_interval: float = 0.1,
+        snapshots: ProjectionSnapshots | None = None,
         clock: Callable[[], datetime] = _utc_now,
     ) -> None:
         self._store = store
+        self._snapshots = snapshots
+        self._restored: set[str] = set()
         self._checkpoints = checkpoints if checkpoints is not None else InMemoryCheckpointStore()
         self._batch = batch_size
         self._chunk = chunk_size
@@ -101,7 +110,30 @@ class ProjectionEngine:
     def start(self, name: str | None = None) -> None:
         """Start one projection, or all (inline ones first catch up, synchronously)."""
         for key in self._select(name):
+            self._restore(key)
             self._runners[key].start()
+
+    def save_snapshots(self, name: str | None = None) -> dict[str, Path]:
+        """Snapshot one projection, or every one that can be; return the files written."""
+        if self._snapshots is None:
+            raise ValidationError("This engine was built without snapshots.", field="snapshots")
+        written: dict[str, Path] = {}
+        for key in self._select(name):
+            handle = self._handles[key]
+            if handle.projection.dump is not None or name is not None:
+                written[key] = self._snapshots.save(handle)
+        return written
+
+    def _restore(self, name: str) -> None:
+        if self._snapshots is None or name in self._restored:
+            return
+        self._restored.add(name)
+        handle = self._handles[name]
+        if handle.projection.load is None or handle.position > 0:
+            return
+        position = self._snapshots.restore(handle, self._store.last_position())
+        if handle.mode is Mode.ASYNC:
+            self._checkpoints.save(name, position)
 
     def stop(self, name: str | None = None) -> None:
         """Stop one projection, or all."""
