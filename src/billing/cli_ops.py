@@ -9,7 +9,8 @@ exit code of its one table.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import gc
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -62,15 +63,33 @@ def _opened(
     data_dir: Path, *, fsync: str = "interval", clock: SimulatedClock | None = None
 ) -> Iterator[BillingApp]:
     settings = Settings(data_dir=str(data_dir), fsync=fsync)  # type: ignore[arg-type]
-    with build(settings, clock=clock, start_projections=False) as service:
-        yield service
+    try:
+        with build(settings, clock=clock, start_projections=False) as service:
+            yield service
+    finally:
+        gc.unfreeze()  # give what ``_settling`` froze back to the collector
+
+
+def _settling(progress: Callable[[int, int], None]) -> Callable[[int, int], None]:
+    """``progress``, also moving what is alive so far out of the cyclic collector's reach.
+
+    Loading millions of documents and events makes every full collection scan all of them
+    again, for nothing: they live until the process ends, and what they drop is freed by
+    reference counting. Freezing them keeps the load's speed flat as the data grows.
+    """
+
+    def report(done: int, total: int) -> None:
+        gc.freeze()
+        progress(done, total)
+
+    return report
 
 
 def _load_read_models(service: BillingApp, names: list[str] | None = None) -> None:
     """Rebuild the read models from the journal, a bar per projection."""
     for name in names or service.projections.names:
         with RebuildProgressBar(name, console=console) as bar:
-            service.projections.rebuild(name, progress=bar)
+            service.projections.rebuild(name, progress=_settling(bar))
 
 
 # -- demo ----------------------------------------------------------------------------------
@@ -129,7 +148,7 @@ def demo(
             def advance(done: int, total: int) -> None:
                 bar.update(task, completed=done, total=total)
 
-            report = run_demo(plan, service.commands.handle, clock, progress=advance)
+            report = run_demo(plan, service.commands.handle, clock, progress=_settling(advance))
         console.print(
             f"{report.commands:,} commands in {report.seconds:.1f} s "
             f"({report.commands_per_second:,.0f} commands/s), "
@@ -317,7 +336,7 @@ def rebuild(
         report = Table("projection", "events", "position", "seconds", "events/s")
         for name in names:
             with RebuildProgressBar(name, console=console) as bar:
-                done = service.projections.rebuild(name, progress=bar)
+                done = service.projections.rebuild(name, progress=_settling(bar))
             rate = done.events / done.seconds if done.seconds > 0 else 0.0
             report.add_row(
                 name,
