@@ -143,19 +143,19 @@ def demo(bench: Bench, payments: int) -> None:
     """
     billing = Path(sys.executable).with_name("billing")
     with tempfile.TemporaryDirectory(prefix="bench-demo-") as data_dir:
-        started = time.perf_counter()
-        child = subprocess.Popen(
-            [billing, "demo", "--payments", str(payments), "--data-dir", data_dir],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env={**os.environ, "COLUMNS": "200"},
-        )
-        _, status, usage = os.wait4(child.pid, 0)
-        wall = time.perf_counter() - started
-        assert child.stdout is not None and child.stderr is not None
-        out, err = child.stdout.read(), child.stderr.read()
+        out_path, err_path = Path(data_dir, "stdout.txt"), Path(data_dir, "stderr.txt")
+        with out_path.open("w") as out_file, err_path.open("w") as err_file:
+            started = time.perf_counter()
+            child = subprocess.Popen(
+                [billing, "demo", "--payments", str(payments), "--data-dir", data_dir],
+                stdout=out_file,  # files, not pipes: a full pipe would block the child
+                stderr=err_file,
+                env={**os.environ, "COLUMNS": "200"},
+            )
+            _, status, usage = os.wait4(child.pid, 0)
+            wall = time.perf_counter() - started
         child.returncode = os.waitstatus_to_exitcode(status)
+        out, err = out_path.read_text(), err_path.read_text()
     if child.returncode != 0:
         raise RuntimeError(f"billing demo failed ({child.returncode}): {err.strip()}")
     done = _DONE.search(out)
