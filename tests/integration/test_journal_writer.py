@@ -102,8 +102,10 @@ def test_with_fsync_never_nothing_is_synced_until_close(tmp_path: Path) -> None:
     store.append("s", [ItemAdded(sku="a")])
     store.append("s", [ItemAdded(sku="b")])
     assert store.journal.syncs == 0
+    assert store.journal.fsync_seconds == 0.0
     store.close()
     assert store.journal.syncs == 1
+    assert store.journal.fsync_seconds > 0.0
     assert store.journal.frames_durable == 2
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,6 +91,7 @@ class JournalWriter:
         self._written = 0
         self._durable = 0
         self._syncs = 0
+        self._sync_seconds = 0.0
         self._syncing = False
         self._failure: JournalWriteError | None = None
         self._closed = False
@@ -178,12 +180,14 @@ class JournalWriter:
         target, fd = self._written, self._fd
         self._cond.release()
         error: OSError | None = None
+        started = time.perf_counter()
         try:
             os.fsync(fd)
         except OSError as exc:
             error = exc
         finally:
             self._cond.acquire()
+            self._sync_seconds += time.perf_counter() - started
             self._syncing = False
             self._cond.notify_all()
         if error is not None:
@@ -233,12 +237,14 @@ class JournalWriter:
             while self._syncing:
                 self._cond.wait()
             if self._sync and self._durable < self._written:
+                started = time.perf_counter()
                 try:
                     os.fsync(self._fd)
                 except OSError as exc:
                     self._fail(exc)
                     raise self._failure from exc  # type: ignore[misc]
                 self._syncs += 1
+                self._sync_seconds += time.perf_counter() - started
                 self._durable = self._written
             fd = self._create(SegmentHeader(self._index + 1, self._next_position))
             old, self._fd = self._fd, fd
@@ -292,6 +298,11 @@ class JournalWriter:
     def syncs(self) -> int:
         """How many fsyncs of segment files were done (group commit makes it < frames)."""
         return self._syncs
+
+    @property
+    def fsync_seconds(self) -> float:
+        """Time spent in fsyncs of segment files, in seconds."""
+        return self._sync_seconds
 
     @property
     def closed(self) -> bool:
