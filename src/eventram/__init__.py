@@ -16,6 +16,7 @@ from eventram.bus.middleware import (
 from eventram.bus.query import QueryBus
 from eventram.codec import EventRegistry, registry
 from eventram.context import MessageContext, current_context, message_context
+from eventram.durable import DurableStore, open_store
 from eventram.envelope import NewEvent, RecordedEvent
 from eventram.errors import (
     ConcurrencyError,
@@ -41,6 +42,7 @@ from eventram.errors import (
 from eventram.messages import Command, Event, Query
 from eventram.repository import Repository
 from eventram.snapshot import InMemorySnapshotStore, Snapshot, SnapshotStore
+from eventram.snapshotfiles import FileSnapshotStore, LoadedSnapshot, SnapshotFiles
 from eventram.store.base import (
     ANY,
     NO_STREAM,
@@ -70,6 +72,7 @@ __all__ = [
     "DecodeError",
     "DomainError",
     "DuplicateEventIdError",
+    "DurableStore",
     "EmptyBatchError",
     "Event",
     "EventBus",
@@ -78,6 +81,7 @@ __all__ = [
     "EventStatistics",
     "EventStore",
     "EventramError",
+    "FileSnapshotStore",
     "HandlerNotFoundError",
     "IdempotencyMiddleware",
     "InMemoryEventStore",
@@ -87,6 +91,7 @@ __all__ = [
     "JournalError",
     "JournalLockedError",
     "JournalWriteError",
+    "LoadedSnapshot",
     "LoggingMiddleware",
     "MessageContext",
     "NewEvent",
@@ -100,6 +105,7 @@ __all__ = [
     "Repository",
     "RetryOnConflictMiddleware",
     "Snapshot",
+    "SnapshotFiles",
     "SnapshotStore",
     "StoreClosedError",
     "Subscription",
@@ -108,5 +114,6 @@ __all__ = [
     "current_context",
     "inject",
     "message_context",
+    "open_store",
     "registry",
 ]
