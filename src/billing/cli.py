@@ -80,6 +80,7 @@ def serve(
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
 ) -> None:
     """Serve the HTTP API with the embedded engine, journaled to --data-dir."""
+    import gc
     import logging
 
     import uvicorn
@@ -93,6 +94,10 @@ def serve(
     settings = Settings(data_dir=str(data_dir), fsync=fsync)  # type: ignore[arg-type]
     tokens = TokenStore(data_dir)
     service = build(settings)
+    # The replayed events and read models live as long as the process: keep the collector from
+    # walking them again and again on every full collection while requests allocate.
+    gc.collect()
+    gc.freeze()
     try:
         if tokens.is_empty():
             _print_first_tokens(tokens)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import resource
 import signal
 import socket
 import subprocess
@@ -57,6 +58,8 @@ class BillingServer:
 
     data_dir: Path
     fsync: str = "never"
+    file_size_limit: int | None = None
+    """RLIMIT_FSIZE of the server process: writes beyond it fail like a full disk."""
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
     _clients: list[httpx.Client] = field(default_factory=list)
@@ -101,6 +104,7 @@ class BillingServer:
                 stderr=err,
                 stdin=subprocess.DEVNULL,
                 env=env,
+                preexec_fn=self._limit_file_size if self.file_size_limit is not None else None,
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -116,6 +120,12 @@ class BillingServer:
             time.sleep(0.05)
         self.stop()
         raise RuntimeError(f"billing serve did not become healthy in {timeout} s:\n{self.logs()}")
+
+    def _limit_file_size(self) -> None:
+        assert self.file_size_limit is not None
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails (EFBIG)
+        _, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (self.file_size_limit, hard))
 
     def stop(self, timeout: float = 15.0) -> int | None:
         """Stop the server as Ctrl-C would (SIGINT), killing it if it does not stop in time."""

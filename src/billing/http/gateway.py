@@ -15,7 +15,14 @@ import anyio.to_thread
 
 from billing.http.errors import PreconditionFailedError
 from billing.http.metrics import HttpMetrics
-from eventram import Command, Query, RecordedEvent, ValidationError
+from eventram import (
+    Command,
+    JournalWriteError,
+    Query,
+    RecordedEvent,
+    StoreClosedError,
+    ValidationError,
+)
 
 __all__ = ["AppServices", "Gateway"]
 
@@ -107,6 +114,7 @@ class Gateway:
         self.services = services
         self.wait_timeout = wait_timeout
         self._metrics = metrics
+        self._write_failure: str | None = None
         self._stream_locks = [threading.Lock() for _ in range(64)]
 
     async def handle(
@@ -129,6 +137,9 @@ class Gateway:
                 self._handle_sync, command, expected_version, organization_id
             )
         except Exception as exc:
+            if isinstance(exc, JournalWriteError | StoreClosedError):
+                # the store refuses every write from now on, until a restart recovers it
+                self._write_failure = str(exc)
             if self._metrics is not None:
                 self._metrics.observe_command(name, type(exc).__name__)
             raise
@@ -191,6 +202,9 @@ class Gateway:
         writable = _journal_writable(self.services.store)
         if not writable:
             problems.append("the event store refuses writes")
+        elif self._write_failure is not None:
+            writable = False
+            problems.append(f"a write failed: {self._write_failure}")
         running = True
         for status in self.projection_statuses():
             if str(status.state) not in _RUNNING_STATES:

@@ -54,6 +54,8 @@ class HttpMetrics:
             ["command", "outcome"],
             registry=self.registry,
         )
+        # labelled children, looked up once per (method, route, status) instead of per request
+        self._children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
         self.events_appended = Counter(
             "billing_events_appended",
             "Events appended by commands of the HTTP API.",
@@ -62,8 +64,14 @@ class HttpMetrics:
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
         """Count one answered request."""
-        self.requests.labels(method, route, str(status)).inc()
-        self.latency.labels(method, route).observe(seconds)
+        children = self._children.get((method, route, status))
+        if children is None:
+            children = self._children[(method, route, status)] = (
+                self.requests.labels(method, route, str(status)),
+                self.latency.labels(method, route),
+            )
+        children[0].inc()
+        children[1].observe(seconds)
 
     def observe_command(self, command: str, outcome: str, events: int = 0) -> None:
         """Count one command and the events it appended."""
