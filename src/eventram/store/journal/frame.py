@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import struct
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 import google_crc32c
 import msgspec
 
 from eventram.envelope import RecordedEvent
+from eventram.errors import ValidationError
 
 __all__ = [
     "FRAME_HEADER",
@@ -34,6 +35,7 @@ MAX_PAYLOAD = 1 << 28
 """Largest payload accepted (256 MiB); a larger length field can only be damage."""
 
 _crc = google_crc32c.value
+_extend = google_crc32c.extend
 _LENGTH = struct.Struct("<I")
 _encoder = msgspec.msgpack.Encoder(uuid_format="bytes")  # 16 bytes, not 36 characters
 
@@ -54,6 +56,20 @@ def encode_frame(batches: Sequence[Sequence[RecordedEvent]]) -> bytes:
     for batch in batches:
         first = batch[0]
         meta = first.metadata
+        entries: list[tuple[uuid.UUID, str, bytes, int, Mapping[str, str] | None]] = [
+            (first.event_id, first.event_type, first.payload, first.schema_version, None)
+        ]
+        for e in batch[1:]:
+            own = e.metadata
+            entries.append(
+                (
+                    e.event_id,
+                    e.event_type,
+                    e.payload,
+                    e.schema_version,
+                    None if own is meta or own == meta else own,
+                )
+            )
         encoded.append(
             (
                 first.position,
@@ -64,26 +80,19 @@ def encode_frame(batches: Sequence[Sequence[RecordedEvent]]) -> bytes:
                 first.correlation_id,
                 first.causation_id,
                 meta,
-                [
-                    (
-                        e.event_id,
-                        e.event_type,
-                        e.payload,
-                        e.schema_version,
-                        None if e.metadata is meta or e.metadata == meta else e.metadata,
-                    )
-                    for e in batch
-                ],
+                entries,
             )
         )
     payload = _encoder.encode(encoded)
-    if len(payload) > MAX_PAYLOAD:
-        raise ValueError(
-            f"A journal frame of {len(payload)} bytes is over the {MAX_PAYLOAD}-byte limit; "
-            "split the bulk append."
+    size = len(payload)
+    if size > MAX_PAYLOAD:
+        raise ValidationError(
+            f"A journal frame of {size} bytes is over the {MAX_PAYLOAD}-byte limit; "
+            "split the bulk append.",
+            field="events",
         )
-    length = _LENGTH.pack(len(payload))
-    return _LENGTH.pack(_crc(length + payload)) + length + payload
+    length = _LENGTH.pack(size)
+    return FRAME_HEADER.pack(_extend(_crc(length), payload), size) + payload
 
 
 def frame_at(data: bytes, offset: int) -> tuple[int, str | None]:

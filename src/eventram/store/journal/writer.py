@@ -149,9 +149,10 @@ class JournalWriter:
             raise JournalWriteError(str(self.path), exc) from exc
         self._size = start + len(frame)
         self._next_position = batches[-1][-1].position + 1
-        with self._cond:
-            self._written += 1
-            return self._written
+        # only this method changes _written, always under the store's append lock; a syncer
+        # that reads it a moment early covers fewer frames, never a frame not yet written
+        self._written += 1
+        return self._written
 
     def wait_durable(self, ticket: int) -> None:
         """Return once frame ``ticket`` is durable under the policy (``always``: on disk)."""
