@@ -70,7 +70,18 @@ LOW, HIGH = Decimal("100.00"), Decimal("600.00")
 TWO_STATUSES = ["processed", "refunded"]
 
 
-def documents(count: int, seed: int = 7) -> list[Doc]:
+_generated: dict[int, list[Doc]] = {}
+
+
+def documents(count: int) -> list[Doc]:
+    """``count`` payments (the same ones on every call: the last size asked is kept)."""
+    if count not in _generated:
+        _generated.clear()
+        _generated[count] = _generate(count)
+    return _generated[count]
+
+
+def _generate(count: int, seed: int = 7) -> list[Doc]:
     """``count`` payments, about 1,000 per organization, 100 per user; amounts 1.00-999.99."""
     rng = random.Random(seed)
     organizations = [f"org-{i:05d}" for i in range(max(1, count // DOCS_PER_ORGANIZATION))]
@@ -337,8 +348,8 @@ def memory(bench: Bench, size: int) -> None:
         f"memory per document with its indexes ({size:,} docs)",
         unit="bytes per document",
         better="lower",
-        ours=retained_bytes(size, lambda: collection(documents(size), partitioned=True)),
-        anchor=retained_bytes(size, lambda: seeds_storage(documents(size))),
+        ours=retained_bytes(size, lambda: collection(_generate(size), partitioned=True)),
+        anchor=retained_bytes(size, lambda: seeds_storage(_generate(size))),
         anchor_name="seeds InMemoryStorage (documents only, no index)",
         note="ours: 4 hash, 2 sorted and 1 text index; documents are copied on put",
         warmup=False,

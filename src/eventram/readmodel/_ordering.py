@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from eventram.readmodel._schema import Schema
@@ -43,7 +43,7 @@ class _MixedKey:
 class Ordering:
     """The order of a search: its sort keys, then the id in the last key's direction."""
 
-    __slots__ = ("descending", "fields", "id_field", "reverse", "uniform")
+    __slots__ = ("descending", "fields", "id_field", "key", "reverse", "uniform")
 
     def __init__(self, schema: Schema, sort: Sequence[SortKey]) -> None:
         keys = list(sort) or [SortKey(schema.id_field)]
@@ -54,6 +54,25 @@ class Ordering:
         self.id_field = schema.id_field
         self.uniform = len(set(self.descending)) == 1
         self.reverse = self.uniform and self.descending[0]
+        self.key: Callable[[Row], Any] = self._row_key()
+
+    def _row_key(self) -> Callable[[Row], Any]:
+        """The key of a ``(doc_id, doc)`` row, specialised for the common one-field sort."""
+        if self.uniform and len(self.fields) == 1:
+            (field,) = self.fields
+
+            def one(row: Row) -> Any:
+                value = row[1].get(field)
+                return (_NULL if value is None else (0, value), row[0])
+
+            return one
+        fields = self.fields
+
+        def several(row: Row) -> Any:
+            doc = row[1]
+            return self.key_of([doc.get(f) for f in fields], row[0])
+
+        return several
 
     def spec(self) -> list[list[Any]]:
         """The sort as plain data, stored in cursors to check they match the query."""
@@ -67,11 +86,6 @@ class Ordering:
         """A comparable key; compare with ``<`` after ``reverse`` is applied (see ``after``)."""
         parts = (*(_part(v) for v in values), doc_id)
         return parts if self.uniform else _MixedKey(parts, self.descending)
-
-    def key(self, row: Row) -> Any:
-        """The key of a ``(doc_id, doc)`` row."""
-        doc = row[1]
-        return self.key_of([doc.get(f) for f in self.fields], row[0])
 
     def after(self, key: Any, cursor: Any) -> bool:
         """Whether ``key`` comes strictly after ``cursor`` in this order."""
