@@ -40,6 +40,16 @@ from eventram.errors import (
     ValidationError,
 )
 from eventram.messages import Command, Event, Query
+from eventram.readmodel import (
+    Collection,
+    Filter,
+    HashIndex,
+    Page,
+    Search,
+    SortedIndex,
+    SortKey,
+    TextIndex,
+)
 from eventram.repository import Repository
 from eventram.snapshot import InMemorySnapshotStore, Snapshot, SnapshotStore
 from eventram.snapshotfiles import FileSnapshotStore, LoadedSnapshot, SnapshotFiles
@@ -65,6 +75,7 @@ __all__ = [
     "AppendRequest",
     "AppendResult",
     "BulkResult",
+    "Collection",
     "Command",
     "CommandBus",
     "ConcurrencyError",
@@ -82,7 +93,9 @@ __all__ = [
     "EventStore",
     "EventramError",
     "FileSnapshotStore",
+    "Filter",
     "HandlerNotFoundError",
+    "HashIndex",
     "IdempotencyMiddleware",
     "InMemoryEventStore",
     "InMemorySnapshotStore",
@@ -96,6 +109,7 @@ __all__ = [
     "MessageContext",
     "NewEvent",
     "NotFoundError",
+    "Page",
     "ProjectionError",
     "ProjectionTimeoutError",
     "Query",
@@ -104,11 +118,15 @@ __all__ = [
     "RecordedEvent",
     "Repository",
     "RetryOnConflictMiddleware",
+    "Search",
     "Snapshot",
     "SnapshotFiles",
     "SnapshotStore",
+    "SortKey",
+    "SortedIndex",
     "StoreClosedError",
     "Subscription",
+    "TextIndex",
     "UnregisteredEventError",
     "ValidationError",
     "current_context",
