@@ -21,7 +21,7 @@ from typing import Any
 
 from sortedcontainers import SortedDict
 
-__all__ = ["EXACT", "PaymentAnalytics", "PaymentTotals"]
+__all__ = ["EXACT", "AnalyticsRow", "PaymentAnalytics", "PaymentTotals"]
 
 EXACT = decimal.Context(
     prec=120, traps=[decimal.Inexact, decimal.InvalidOperation, decimal.Overflow]
@@ -34,6 +34,9 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _PROCESSED = frozenset({"completed", "partially_refunded", "refunded"})
 
 Document = Mapping[str, Any]
+AnalyticsRow = tuple[str | None, int, str, str, int, Decimal, Decimal, Decimal]
+"""One cell as plain data: organization (None: all), hour, status, currency, count, amount,
+processed amount, refunded amount."""
 Scan = Callable[[str | None, datetime, datetime], Iterable[Document]]
 """``scan(organization_id or None, since, until)``: documents created in ``[since, until]``."""
 
@@ -170,6 +173,29 @@ class PaymentAnalytics:
                     del hours[hour]
                     if not hours:
                         del self._scopes[scope]
+
+    def rows(self) -> list[AnalyticsRow]:
+        """Every cell as plain data (for snapshots)."""
+        with self._lock:
+            return [
+                (scope, hour, status, currency, c.count, c.amount, c.processed, c.refunded)
+                for scope, hours in self._scopes.items()
+                for hour, cells in hours.items()
+                for (status, currency), c in cells.items()
+            ]
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[AnalyticsRow]) -> PaymentAnalytics:
+        """Analytics holding the cells :meth:`rows` returned."""
+        analytics = cls()
+        for scope, hour, status, currency, count, amount, processed, refunded in rows:
+            hours = analytics._scopes.get(scope)
+            if hours is None:
+                hours = analytics._scopes[scope] = SortedDict()
+            cell = _Cell(amount)
+            cell.count, cell.processed, cell.refunded = count, processed, refunded
+            hours.setdefault(hour, {})[(status, currency)] = cell
+        return analytics
 
     def organizations(self) -> list[str]:
         """Every organization with at least one payment."""

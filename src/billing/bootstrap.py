@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, Self
 
@@ -37,11 +38,19 @@ from eventram import (
     inject,
 )
 from eventram.cache import LRUCache, QueryCacheMiddleware, QueryCacheStats, RedisCache, TieredCache
-from eventram.projection import CounterTable, Mode, ProjectionEngine, ProjectionHandle
+from eventram.projection import (
+    CounterTable,
+    Mode,
+    ProjectionEngine,
+    ProjectionHandle,
+    ProjectionSnapshots,
+)
 
 __all__ = ["BillingApp", "Settings", "build", "command_bus", "command_middleware"]
 
 Clock = Callable[[], datetime]
+SNAPSHOTS_DIR = "snapshots"
+"""Sub-directory of a data directory holding read-model snapshots (``app.save_snapshots()``)."""
 CommandMiddleware = Callable[[Command, Callable[[Command], Any]], Any]
 
 
@@ -127,6 +136,13 @@ class BillingApp:
         stats: QueryCacheStats = self.query_cache.stats()
         return {"hits": stats.hits, "misses": stats.misses, "stale": stats.stale}
 
+    def save_snapshots(self) -> dict[str, Path]:
+        """Snapshot every read model at its position (with a data directory only), so the next
+        start loads them and replays only the events that follow; return the files written."""
+        if self.settings.data_dir is None:
+            return {}
+        return self.projections.save_snapshots()
+
     def close(self) -> None:
         """Stop the projections, then close the store (flushing the journal when there is one)."""
         self.projections.close()
@@ -177,7 +193,10 @@ def build(
         store, Payment, cache_size=settings.aggregate_cache_size
     )
     commands = command_bus(payments, settings)
-    engine = ProjectionEngine(store)
+    snapshots = None
+    if settings.data_dir is not None:
+        snapshots = ProjectionSnapshots(Path(settings.data_dir) / SNAPSHOTS_DIR)
+    engine = ProjectionEngine(store, snapshots=snapshots)
     mode = Mode(settings.projections)
     payments_view = engine.register(payments_projection(), mode)
     counters = engine.register(event_counters_projection(), mode)

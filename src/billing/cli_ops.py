@@ -28,7 +28,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from billing.bootstrap import BillingApp, Settings, build
+from billing.bootstrap import SNAPSHOTS_DIR, BillingApp, Settings, build
 from billing.cli import app, console
 from billing.demo import DemoPlan, SimulatedClock, end_of_window, run_demo
 from billing.projections import EVENT_COUNTERS, PAYMENTS
@@ -41,7 +41,7 @@ from billing.queries import (
     PaymentStatistics,
 )
 from eventram import ValidationError
-from eventram.projection import RebuildProgressBar
+from eventram.projection import ProjectionSnapshots, RebuildProgressBar
 
 __all__ = ["demo", "history", "rebuild", "stats"]
 
@@ -85,11 +85,33 @@ def _settling(progress: Callable[[int, int], None]) -> Callable[[int, int], None
     return report
 
 
-def _load_read_models(service: BillingApp, names: list[str] | None = None) -> None:
-    """Rebuild the read models from the journal, a bar per projection."""
-    for name in names or service.projections.names:
+def _load_read_models(service: BillingApp, data_dir: Path) -> None:
+    """Load the read models: their newest snapshots and the events after them.
+
+    Without snapshots they are rebuilt from the whole journal (a bar per projection), then
+    snapshotted, so that the next command starts fast.
+    """
+    engine = service.projections
+    snapshots = ProjectionSnapshots(data_dir / SNAPSHOTS_DIR)
+    if all(snapshots.files(name).paths() for name in engine.names):
+        with console.status("loading the read models (snapshots, then the events after them)"):
+            engine.start()
+        if all(engine.handle(name).generation > 0 for name in engine.names):
+            return
+    for name in engine.names:  # no usable snapshot: from the whole journal
         with RebuildProgressBar(name, console=console) as bar:
-            service.projections.rebuild(name, progress=_settling(bar))
+            engine.rebuild(name, progress=_settling(bar))
+    _save_snapshots(service)
+
+
+def _save_snapshots(service: BillingApp) -> None:
+    with console.status("saving read-model snapshots"):
+        written = service.save_snapshots()
+    if written:
+        console.print(
+            f"Saved {len(written)} read-model snapshots in {next(iter(written.values())).parent}",
+            highlight=False,
+        )
 
 
 # -- demo ----------------------------------------------------------------------------------
@@ -155,6 +177,7 @@ def demo(
             f"{service.store.last_position():,} events.",
             highlight=False,
         )
+        _save_snapshots(service)
         _show_statistics(service, None, None, None, "month")
         console.print(
             f"Next: [bold]billing stats --data-dir {data_dir}[/], "
@@ -195,7 +218,7 @@ def stats(
                 f"`billing demo --data-dir {data_dir}`.",
                 field="data_dir",
             )
-        _load_read_models(service)
+        _load_read_models(service, data_dir)
         _show_statistics(service, org, _utc(since), _utc(until), interval)  # type: ignore[arg-type]
 
 
@@ -346,3 +369,4 @@ def rebuild(
                 f"{rate:,.0f}",
             )
         console.print(report)
+        _save_snapshots(service)

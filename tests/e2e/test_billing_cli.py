@@ -194,3 +194,32 @@ def test_the_console_script_runs_demo_then_stats(tmp_path: Path) -> None:
     assert demo.returncode == 0, demo.stderr
     assert stats.returncode == 0, stats.stderr
     assert "Amounts per currency" in stats.stdout
+
+
+def test_stats_start_from_the_snapshots_the_demo_saved(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, out, _ = run(capsys, "demo", "--payments", "80", "--data-dir", str(tmp_path))
+    assert code == 0
+    assert "Saved 2 read-model snapshots" in out
+
+    code, out, _ = run(capsys, "stats", "--data-dir", str(tmp_path))
+
+    assert code == 0
+    assert "rebuilding" not in out
+    assert "Saved" not in out
+    assert "80" in out
+
+
+def test_stats_without_snapshots_rebuild_the_read_models_and_save_them(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert run(capsys, "demo", "--payments", "80", "--data-dir", str(tmp_path))[0] == 0
+    for snapshot in (tmp_path / "snapshots").iterdir():
+        snapshot.unlink()
+
+    code, out, _ = run(capsys, "stats", "--data-dir", str(tmp_path))
+
+    assert code == 0
+    assert "Saved 2 read-model snapshots" in out
+    assert len(list((tmp_path / "snapshots").iterdir())) == 2

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import msgspec
 import pytest
 
 from billing.demo import SimulatedClock
@@ -15,10 +16,12 @@ from billing.projections import (
     EVENT_COUNTERS,
     PAYMENTS,
     PaymentsReadModel,
+    dump_payments,
     event_counters_projection,
+    load_payments,
     payments_projection,
 )
-from eventram import ANY, Event, InMemoryEventStore, ProjectionError
+from eventram import ANY, Event, InMemoryEventStore, ProjectionError, ValidationError
 from eventram.projection import (
     CounterTable,
     Mode,
@@ -26,7 +29,7 @@ from eventram.projection import (
     ProjectionHandle,
     ProjectionState,
 )
-from eventram.readmodel import Search, eq
+from eventram.readmodel import Collection, Search, eq
 
 T0 = datetime(2025, 3, 10, 9, 0, tzinfo=UTC)
 INDEXED = datetime(2030, 1, 1, tzinfo=UTC)
@@ -276,3 +279,26 @@ def test_event_counters_count_each_event_by_type_organization_and_user(given: Gi
         "org-2": 1,
     }
     assert table.name == EVENT_COUNTERS
+
+
+def test_a_snapshot_loads_back_the_same_documents_analytics_and_versions(given: Given) -> None:
+    given.events("p-1", requested(), processed(), refunded("30.00"))
+    given.events("p-2", requested("p-2", amount="7", currency="JPY", org="org-2"), org="org-2")
+    state = given.payments.state
+
+    loaded = load_payments(dump_payments(state), clock=lambda: INDEXED)
+
+    assert [loaded.payments.get(p) for p in ("p-1", "p-2")] == [given.doc("p-1"), given.doc("p-2")]
+    assert loaded.payments.partition_version("org-2") == state.payments.partition_version("org-2")
+    for org in ("org-1", "org-2", None):
+        before = state.analytics.totals(org, None, None, state.created_between)
+        after = loaded.analytics.totals(org, None, None, loaded.created_between)
+        assert vars(after) == vars(before)
+
+
+def test_a_snapshot_of_another_shape_is_refused() -> None:
+    other = Collection("payments", fields={"payment_id": str}, id_field="payment_id")
+    data = msgspec.msgpack.encode([other.dump(), []])
+
+    with pytest.raises(ValidationError, match="settings"):
+        load_payments(data)
