@@ -278,6 +278,9 @@ def tail_command(
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``eventram`` console script."""
+    for output in (console, err_console):
+        if not output.is_terminal:  # a pipe or a file: do not wrap tables at 80 columns
+            output.width = 200
     try:
         app(args=argv, standalone_mode=False)
     except EventramError as exc:

@@ -1,33 +1,62 @@
-"""``eventram journal inspect|verify|repair|tail``, run as the installed console script."""
+"""``eventram journal inspect|verify|repair|tail``: through ``main`` and the installed script."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from eventram.cli import EXIT_CODES
+from eventram.cli import EXIT_CODES, main
 from eventram.durable import open_store
 from eventram.errors import JournalCorruptError, JournalLockedError, NotFoundError
 from tests.integration.journal_support import fill, flip_byte, frames_of, truncate
 
 
-def _eventram(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+@dataclass(frozen=True)
+class Ran:
+    """What a command printed and its exit code."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def _installed(*args: str) -> Ran:
+    """Run the installed ``eventram`` console script in a child process."""
     script = shutil.which("eventram", path=str(Path(sys.executable).parent))
     command = [script] if script else [sys.executable, "-m", "eventram.cli"]
-    return subprocess.run(
+    done = subprocess.run(
         [*command, *args],
-        input=stdin,
         capture_output=True,
         text=True,
         check=False,
         env={**os.environ, "COLUMNS": "200"},
     )
+    return Ran(done.returncode, done.stdout, done.stderr)
+
+
+@pytest.fixture
+def eventram(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., Ran]:
+    """Run ``eventram ARGS`` in this process through ``main`` (the console script's entry)."""
+
+    def run(*args: str, stdin: str = "") -> Ran:
+        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+        capsys.readouterr()
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        return Ran(code, out, err)
+
+    return run
 
 
 @pytest.fixture
@@ -41,8 +70,10 @@ def data_dir(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def test_inspect_shows_segments_frames_events_and_positions(data_dir: Path) -> None:
-    done = _eventram("journal", "inspect", str(data_dir), "--json")
+def test_inspect_shows_segments_frames_events_and_positions(
+    data_dir: Path, eventram: Callable[..., Ran]
+) -> None:
+    done = _installed("journal", "inspect", str(data_dir), "--json")
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)
     assert summary["frames"] == 40
@@ -52,13 +83,13 @@ def test_inspect_shows_segments_frames_events_and_positions(data_dir: Path) -> N
     assert len(summary["segments"]) > 1
     assert summary["segments"][0]["first_position"] == 1
     assert summary["segments"][-1]["last_position"] == 79
-    table = _eventram("journal", "inspect", str(data_dir))
+    table = eventram("journal", "inspect", str(data_dir))
     assert table.returncode == 0
     assert "40 frames, 79 events in 4 streams, last position 79" in table.stdout
 
 
-def test_verify_passes_a_sound_journal(data_dir: Path) -> None:
-    done = _eventram("journal", "verify", str(data_dir))
+def test_verify_passes_a_sound_journal(data_dir: Path, eventram: Callable[..., Ran]) -> None:
+    done = eventram("journal", "verify", str(data_dir))
     assert done.returncode == 0, done.stderr
     assert "journal sound" in done.stdout
     assert "positions 1..79" in done.stdout
@@ -67,7 +98,7 @@ def test_verify_passes_a_sound_journal(data_dir: Path) -> None:
 def test_verify_fails_on_a_flipped_bit_naming_file_and_offset(data_dir: Path) -> None:
     bad = frames_of(data_dir)[10]
     flip_byte(bad.path, bad.offset + bad.size - 1)
-    done = _eventram("journal", "verify", str(data_dir))
+    done = _installed("journal", "verify", str(data_dir))
     assert done.returncode == EXIT_CODES[JournalCorruptError]
     message = " ".join(done.stderr.split())
     assert f"at byte offset {bad.offset}" in message
@@ -75,31 +106,37 @@ def test_verify_fails_on_a_flipped_bit_naming_file_and_offset(data_dir: Path) ->
     assert "the store will not start until it is repaired" in message
 
 
-def test_verify_reports_a_torn_tail_as_damage_that_a_start_cuts(data_dir: Path) -> None:
+def test_verify_reports_a_torn_tail_as_damage_that_a_start_cuts(
+    data_dir: Path, eventram: Callable[..., Ran]
+) -> None:
     last = frames_of(data_dir)[-1]
     truncate(last.path, last.offset + 5)
-    done = _eventram("journal", "verify", str(data_dir))
+    done = eventram("journal", "verify", str(data_dir))
     assert done.returncode == EXIT_CODES[JournalCorruptError]
     assert "the next start cuts it" in " ".join(done.stderr.split())
 
 
-def test_repair_asks_first_and_changes_nothing_when_refused(data_dir: Path) -> None:
+def test_repair_asks_first_and_changes_nothing_when_refused(
+    data_dir: Path, eventram: Callable[..., Ran]
+) -> None:
     bad = frames_of(data_dir)[10]
     flip_byte(bad.path, bad.offset + 9)
     before = bad.path.read_bytes()
-    done = _eventram("journal", "repair", str(data_dir), stdin="n\n")
+    done = eventram("journal", "repair", str(data_dir), stdin="n\n")
     assert done.returncode == 130
     assert bad.path.read_bytes() == before
 
 
-def test_repair_cuts_at_the_last_sound_frame_and_the_store_starts_again(data_dir: Path) -> None:
+def test_repair_cuts_at_the_last_sound_frame_and_the_store_starts_again(
+    data_dir: Path, eventram: Callable[..., Ran]
+) -> None:
     # given a bit flipped in the eleventh frame
     frames = frames_of(data_dir)
     bad = frames[10]
     kept = bad.batches[0][0].position - 1
     flip_byte(bad.path, bad.offset + 9)
     # when repaired
-    done = _eventram("journal", "repair", str(data_dir), "--yes")
+    done = eventram("journal", "repair", str(data_dir), "--yes")
     # then it reports what it removed and where the backup is, and all before the damage is kept
     assert done.returncode == 0, done.stderr
     output = " ".join(done.stdout.split())
@@ -108,7 +145,7 @@ def test_repair_cuts_at_the_last_sound_frame_and_the_store_starts_again(data_dir
     backups = list((data_dir / "backups").iterdir())
     assert len(backups) == 1
     assert bad.path.name in {p.name for p in backups[0].iterdir()}
-    assert _eventram("journal", "verify", str(data_dir)).returncode == 0
+    assert eventram("journal", "verify", str(data_dir)).returncode == 0
     store = open_store(data_dir)
     try:
         assert store.last_position() == kept
@@ -116,38 +153,46 @@ def test_repair_cuts_at_the_last_sound_frame_and_the_store_starts_again(data_dir
         store.close()
 
 
-def test_repair_of_a_sound_journal_does_nothing(data_dir: Path) -> None:
-    done = _eventram("journal", "repair", str(data_dir), "--yes")
+def test_repair_of_a_sound_journal_does_nothing(
+    data_dir: Path, eventram: Callable[..., Ran]
+) -> None:
+    done = eventram("journal", "repair", str(data_dir), "--yes")
     assert done.returncode == 0
     assert "nothing to repair" in done.stdout
     assert not (data_dir / "backups").exists()
 
 
-def test_repair_is_refused_while_a_store_writes_to_the_directory(data_dir: Path) -> None:
+def test_repair_is_refused_while_a_store_writes_to_the_directory(
+    data_dir: Path, eventram: Callable[..., Ran]
+) -> None:
     bad = frames_of(data_dir)[-1]
     store = open_store(data_dir)
     try:
         flip_byte(bad.path, bad.offset + 9)  # damage only the operator's view; the lock wins
-        done = _eventram("journal", "repair", str(data_dir), "--yes")
+        done = eventram("journal", "repair", str(data_dir), "--yes")
     finally:
         store.close()
     assert done.returncode == EXIT_CODES[JournalLockedError]
     assert f"pid {os.getpid()}" in done.stderr
 
 
-def test_tail_prints_the_latest_events_oldest_first(data_dir: Path) -> None:
-    done = _eventram("journal", "tail", str(data_dir), "-n", "3", "--json")
+def test_tail_prints_the_latest_events_oldest_first(
+    data_dir: Path, eventram: Callable[..., Ran]
+) -> None:
+    done = eventram("journal", "tail", str(data_dir), "-n", "3", "--json")
     assert done.returncode == 0, done.stderr
     events = [json.loads(line) for line in done.stdout.splitlines()]
     assert [e["position"] for e in events] == [77, 78, 79]
     assert events[-1]["event_type"] == "test.CartOpened"
     assert events[-1]["data"] == {"customer": "c-39"}
-    table = _eventram("journal", "tail", str(data_dir), "-n", "2")
+    table = eventram("journal", "tail", str(data_dir), "-n", "2")
     assert table.returncode == 0
     assert "c-39" in table.stdout
 
 
-def test_a_directory_without_a_journal_is_reported_not_found(tmp_path: Path) -> None:
-    done = _eventram("journal", "verify", str(tmp_path / "missing"))
+def test_a_directory_without_a_journal_is_reported_not_found(
+    tmp_path: Path, eventram: Callable[..., Ran]
+) -> None:
+    done = eventram("journal", "verify", str(tmp_path / "missing"))
     assert done.returncode == EXIT_CODES[NotFoundError]
     assert "was not found" in done.stderr
