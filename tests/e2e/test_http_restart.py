@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
+import pytest
+
+from billing.cli import main
 from tests.e2e.http_client import create_payment, process
 from tests.e2e.http_harness import TOKEN_PATTERN, BillingServer, Tenant
 
 
-def _billing(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "billing.cli", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        env={"COLUMNS": "200", "NO_COLOR": "1", "PATH": "/usr/bin:/bin"},
-    )
+class _Run:
+    """What one ``billing`` command printed, and its exit code."""
+
+    def __init__(self, returncode: int, stdout: str, stderr: str) -> None:
+        self.returncode = returncode
+        self.stdout = stdout
+        self.stderr = stderr
+
+
+def _billing(capsys: pytest.CaptureFixture[str], *args: str) -> _Run:
+    """Run the ``billing`` console script's ``main`` in this process, as a shell would."""
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return _Run(code, out, err)
 
 
 def test_first_start_prints_an_operator_and_a_demo_token_once_and_where_it_listens(
@@ -36,13 +43,15 @@ def test_first_start_prints_an_operator_and_a_demo_token_once_and_where_it_liste
         assert server.client(demo_token).get("/payments").json()["total"] == 1
 
 
-def test_tokens_are_created_listed_and_revoked_from_the_cli(tmp_path: Path) -> None:
+def test_tokens_are_created_listed_and_revoked_from_the_cli(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     data = str(tmp_path / "data")
 
-    created = _billing("tokens", "create", "--org", "acme", "--data-dir", data)
-    operator = _billing("tokens", "create", "--operator", "--data-dir", data)
-    neither = _billing("tokens", "create", "--data-dir", data)
-    listed = _billing("tokens", "list", "--data-dir", data)
+    created = _billing(capsys, "tokens", "create", "--org", "acme", "--data-dir", data)
+    operator = _billing(capsys, "tokens", "create", "--operator", "--data-dir", data)
+    neither = _billing(capsys, "tokens", "create", "--data-dir", data)
+    listed = _billing(capsys, "tokens", "list", "--data-dir", data)
 
     assert created.returncode == 0, created.stderr
     assert len(TOKEN_PATTERN.findall(created.stdout)) == 1
@@ -52,9 +61,9 @@ def test_tokens_are_created_listed_and_revoked_from_the_cli(tmp_path: Path) -> N
     assert "acme" in listed.stdout
     assert "operator" in listed.stdout
     token_id = next(w for w in created.stdout.split() if w.startswith("tok_"))
-    assert _billing("tokens", "revoke", token_id, "--data-dir", data).returncode == 0
-    assert token_id not in _billing("tokens", "list", "--data-dir", data).stdout
-    assert _billing("tokens", "revoke", token_id, "--data-dir", data).returncode == 3
+    assert _billing(capsys, "tokens", "revoke", token_id, "--data-dir", data).returncode == 0
+    assert token_id not in _billing(capsys, "tokens", "list", "--data-dir", data).stdout
+    assert _billing(capsys, "tokens", "revoke", token_id, "--data-dir", data).returncode == 3
     stored = (tmp_path / "data" / "tokens.json").read_text()
     assert TOKEN_PATTERN.findall(operator.stdout)[0] not in stored
 

@@ -1,6 +1,6 @@
 """Schemathesis against the live server's OpenAPI: no 5xx, no response that breaks the schema.
 
-Every operation of ``/schema/openapi.json`` gets ``SCHEMA_EXAMPLES`` generated requests (15 by
+Every operation of ``/schema/openapi.json`` gets ``SCHEMA_EXAMPLES`` generated requests (10 by
 default, to keep ``make test`` fast; raise it for a deeper run), valid ones and, for a second
 pass, invalid ones, sent with an organization's token. Each response must not be a 5xx, must
 have a documented status and content type, and must match its documented schema.
@@ -26,7 +26,7 @@ from schemathesis.specs.openapi.checks import (
 from tests.e2e.http_client import create_payment
 from tests.e2e.http_harness import BillingServer
 
-EXAMPLES = int(os.environ.get("SCHEMA_EXAMPLES", "15"))
+EXAMPLES = int(os.environ.get("SCHEMA_EXAMPLES", "10"))
 CHECKS = [
     not_a_server_error,
     response_schema_conformance,
