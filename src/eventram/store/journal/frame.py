@@ -23,6 +23,7 @@ from eventram.errors import ValidationError
 __all__ = [
     "FRAME_HEADER",
     "MAX_PAYLOAD",
+    "Interner",
     "decode_payload",
     "encode_frame",
     "find_frame",
@@ -44,8 +45,35 @@ _Entry = tuple[uuid.UUID, str, bytes, int, dict[str, str] | None]
 
 
 # (position, version, stream_id, stream_type, recorded_at, correlation_id, causation_id,
-#  metadata, events): decoded as a tuple, cheaper to build than a Struct
-_Batch = tuple[int, int, str, str, datetime, str | None, str | None, dict[str, str], list[_Entry]]
+#  metadata (left encoded, see Interner), events): decoded as a tuple, cheaper than a Struct
+_Batch = tuple[int, int, str, str, datetime, str | None, str | None, msgspec.Raw, list[_Entry]]
+
+_metadata_decoder = msgspec.msgpack.Decoder(dict[str, str])
+
+
+class Interner:
+    """Shares equal metadata dicts and type names among the events a reader decodes.
+
+    Metadata such as (organization, user) repeats across many events: one dict per distinct
+    value instead of one per event keeps a recovered store as small as one built by appends.
+    At most ``limit`` distinct metadata values are shared; rarer ones get their own dict.
+    """
+
+    def __init__(self, limit: int = 65_536) -> None:
+        self.limit = limit
+        self.metadata: dict[bytes, dict[str, str]] = {}
+        self.names: dict[str, str] = {}
+
+    def meta(self, raw: msgspec.Raw) -> dict[str, str]:
+        """The shared dict for encoded metadata."""
+        key = bytes(raw)
+        found = self.metadata.get(key)
+        if found is None:
+            found = _metadata_decoder.decode(key)
+            if len(self.metadata) < self.limit:
+                self.metadata[key] = found
+        return found
+
 
 _decoder = msgspec.msgpack.Decoder(list[_Batch])
 
@@ -123,8 +151,12 @@ def find_frame(data: bytes, start: int) -> int | None:
     return None
 
 
-def decode_payload(payload: bytes | memoryview) -> list[list[RecordedEvent]]:
+def decode_payload(
+    payload: bytes | memoryview, interner: Interner | None = None
+) -> list[list[RecordedEvent]]:
     """The batches of a frame's payload (raises ``msgspec`` errors on bad bytes)."""
+    shared = interner if interner is not None else Interner()
+    meta_of, names = shared.meta, shared.names
     batches: list[list[RecordedEvent]] = []
     event = RecordedEvent
     for (
@@ -135,9 +167,11 @@ def decode_payload(payload: bytes | memoryview) -> list[list[RecordedEvent]]:
         at,
         correlation,
         causation,
-        meta,
+        raw_meta,
         entries,
     ) in _decoder.decode(payload):
+        meta = meta_of(raw_meta)
+        stream_type = names.setdefault(stream_type, stream_type)
         if len(entries) == 1:  # the usual batch: one command, one event
             ((event_id, event_type, body, schema_version, own_meta),) = entries
             batches.append(
@@ -147,7 +181,7 @@ def decode_payload(payload: bytes | memoryview) -> list[list[RecordedEvent]]:
                         version,
                         stream_id,
                         stream_type,
-                        event_type,
+                        names.setdefault(event_type, event_type),
                         event_id,
                         at,
                         correlation,
@@ -166,7 +200,7 @@ def decode_payload(payload: bytes | memoryview) -> list[list[RecordedEvent]]:
                     version + i,
                     stream_id,
                     stream_type,
-                    event_type,
+                    names.setdefault(event_type, event_type),
                     event_id,
                     at,
                     correlation,

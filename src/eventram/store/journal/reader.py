@@ -16,7 +16,13 @@ import google_crc32c
 import msgspec
 
 from eventram.envelope import RecordedEvent
-from eventram.store.journal.frame import FRAME_HEADER, MAX_PAYLOAD, decode_payload, find_frame
+from eventram.store.journal.frame import (
+    FRAME_HEADER,
+    MAX_PAYLOAD,
+    Interner,
+    decode_payload,
+    find_frame,
+)
 from eventram.store.journal.segment import HEADER_SIZE, list_segments, parse_header
 
 __all__ = ["Damage", "Frame", "JournalReader", "Progress", "RawFrame"]
@@ -81,6 +87,7 @@ class JournalReader:
         self.end: tuple[int, int] = (0, 0)
         self.next_position = 1
         self._trust_first_header = from_segment > 0
+        self._interner = Interner()
         self._progress = progress
 
     def frames(self) -> Iterator[Frame]:
@@ -132,6 +139,7 @@ class JournalReader:
         view = memoryview(data)
         expected = self.next_position
         unpack, crc, decode = FRAME_HEADER.unpack_from, _crc, decode_payload
+        interner = self._interner
         why: str | None = None
         while offset < stop and offset < size:
             if offset + _HEADER > size:
@@ -149,7 +157,7 @@ class JournalReader:
                 why = "CRC mismatch"
                 break
             try:
-                batches = decode(view[offset + _HEADER : end])
+                batches = decode(view[offset + _HEADER : end], interner)
             except (msgspec.DecodeError, msgspec.ValidationError) as exc:
                 why = f"frame payload cannot be decoded ({exc})"
                 break
