@@ -31,11 +31,12 @@ from eventram.durable import open_store
 from tests.contract.events import ItemAdded
 
 def fill_until_refused(store):
-    acked, error, i = 0, None, 0
+    acked, error, i, size = 0, None, 0, 0
     while error is None and i < 100_000:
         i += 1
         try:
             acked = store.append(f"s-{i % 3}", [ItemAdded(sku=f"{i:>40}")]).position
+            size = os.path.getsize(store.journal.path)
         except JournalWriteError as exc:
             error = exc
     try:  # the same append again, while the problem lasts
@@ -51,6 +52,7 @@ def fill_until_refused(store):
         "again": again,
         "visible": store.last_position(),
         "read_all": len(store.read_all()),
+        "size_before_refusal": size,
     }
 """
 
@@ -62,6 +64,7 @@ store = open_store(sys.argv[1], fsync=sys.argv[2])
 _, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
 resource.setrlimit(resource.RLIMIT_FSIZE, (int(sys.argv[3]), hard))
 outcome = fill_until_refused(store)
+outcome["size_after_refusal"] = os.path.getsize(outcome["path"])
 resource.setrlimit(resource.RLIMIT_FSIZE, (hard, hard))
 outcome["after"] = store.append("after", [ItemAdded(sku="after")]).position
 store.close()
@@ -137,6 +140,9 @@ def test_a_full_disk_refuses_the_append_and_leaves_the_journal_sound(
     # the retry was refused too, reads kept working, and writes resumed without a gap
     assert outcome["errno"] == errno.EFBIG
     assert outcome["path"].endswith(".jrnl")
+    # the refused frame was written in part (up to the limit), then cut back to the last frame
+    assert outcome["size_before_refusal"] < 20000
+    assert outcome["size_after_refusal"] == outcome["size_before_refusal"]
     assert "Nothing was written" in outcome["message"]
     assert outcome["again"] == errno.EFBIG
     assert outcome["visible"] == outcome["read_all"] == outcome["acked"] > 0
