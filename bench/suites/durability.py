@@ -11,6 +11,7 @@ times.
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import threading
@@ -71,6 +72,7 @@ def run(bench: Bench) -> None:
     bench.context.update(sizes=sizes, threads=THREADS, directory_fs=_filesystem(root))
     try:
         bench.context["anchor_sqlite"] = _sqlite_settings(root)
+        bench.context["disk_fsync_ms"] = _fsync_latency(root)
         one_writer(bench, root, sizes["one_writer_commands"])
         threaded_writers(bench, root, sizes["threaded_commands"])
         interval_vs_memory(bench, root, sizes["interval_commands"])
@@ -100,6 +102,26 @@ def _filesystem(path: Path) -> str:
         if str(path).startswith(mount) and len(mount) >= len(best[0]):
             best = (mount, f"{fstype} on {device} at {mount}")
     return best[1]
+
+
+def _fsync_latency(root: Path, samples: int = 50) -> dict[str, float]:
+    """The disk's own cost of durability: append 200 bytes and fsync, in ms (for the record).
+
+    With one writer, neither side can be faster than one of these per command.
+    """
+    times = []
+    with _scratch(root) as directory:
+        fd = os.open(directory / "probe", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        try:
+            for _ in range(samples):
+                started = time.perf_counter()
+                os.write(fd, bytes(200))
+                os.fsync(fd)
+                times.append((time.perf_counter() - started) * 1e3)
+        finally:
+            os.close(fd)
+    times.sort()
+    return {"median": times[len(times) // 2], "p10": times[len(times) // 10], "max": times[-1]}
 
 
 @contextmanager
