@@ -10,6 +10,7 @@ version as ``ETag``, 404 for a payment that is not the caller's. Run it as
 # No ``from __future__ import annotations`` here: FastAPI resolves the dependencies named in
 # the route's annotations, and the closures below are not module globals.
 import argparse
+import gc
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -77,6 +78,8 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
     services = build(Settings(data_dir=args.data_dir))
+    gc.collect()
+    gc.freeze()  # as `billing serve` does after the replay, so both servers' collectors match
     try:
         app = create_fastapi_app(services, TokenStore(args.data_dir))
         uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)

@@ -77,6 +77,10 @@ def serve(
     fsync: Annotated[
         str, typer.Option(help="When the journal reaches the disk: always, interval or never.")
     ] = "interval",
+    projections: Annotated[
+        str,
+        typer.Option(help="inline (read-your-writes) or async (background, checkpointed)."),
+    ] = "inline",
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
 ) -> None:
     """Serve the HTTP API with the embedded engine, journaled to --data-dir."""
@@ -91,7 +95,11 @@ def serve(
     from billing.http.tokens import TokenStore
 
     configure_logging(getattr(logging, log_level.upper(), logging.INFO))
-    settings = Settings(data_dir=str(data_dir), fsync=fsync)  # type: ignore[arg-type]
+    settings = Settings(
+        data_dir=str(data_dir),
+        fsync=fsync,  # type: ignore[arg-type]
+        projections=projections,  # type: ignore[arg-type]
+    )
     tokens = TokenStore(data_dir)
     service = build(settings)
     # The replayed events and read models live as long as the process: keep the collector from

@@ -58,6 +58,7 @@ class BillingServer:
 
     data_dir: Path
     fsync: str = "never"
+    projections: str = "inline"
     file_size_limit: int | None = None
     """RLIMIT_FSIZE of the server process: writes beyond it fail like a full disk."""
     port: int = field(default_factory=free_port)
@@ -99,6 +100,8 @@ class BillingServer:
                     str(self.data_dir),
                     "--fsync",
                     self.fsync,
+                    "--projections",
+                    self.projections,
                 ],
                 stdout=out,
                 stderr=err,

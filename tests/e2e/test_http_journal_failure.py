@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from tests.e2e.http_client import assert_problem
@@ -34,3 +35,9 @@ def test_a_full_disk_turns_commands_into_503_while_reads_and_health_answer(
         assert tenant.client.get("/payments").json()["total"] == len(written)
         assert health.status_code == 503
         assert health.json()["journal_writable"] is False
+        errors = [
+            json.loads(line)
+            for line in server.stderr_path.read_text().splitlines()
+            if '"level": "error"' in line and "billing.http" in line
+        ]
+        assert problem["request_id"] in {e.get("request_id") for e in errors}

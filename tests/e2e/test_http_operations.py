@@ -79,3 +79,15 @@ def test_metrics_expose_requests_commands_events_cache_and_projection_lag(
         "eventram_query_cache_misses_total",
     ):
         assert name in text, name
+
+
+def test_the_openapi_document_and_swagger_ui_need_no_token(server: BillingServer) -> None:
+    anonymous = server.client()
+
+    document = anonymous.get("/schema/openapi.json")
+    swagger = anonymous.get("/schema/swagger")
+
+    assert document.status_code == 200
+    assert "/payments/{payment_id}/refund" in document.json()["paths"]
+    assert swagger.status_code == 200
+    assert "swagger" in swagger.text.lower()
