@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Final, Literal
+from typing import Any, Final
 
 import msgspec
 
@@ -59,7 +59,6 @@ PAYMENT_EVENT_TYPES: Final = (
     "PaymentRefunded",
 )
 STATUSES: Final = tuple(s.value for s in PaymentStatus)
-Interval = Literal["hour", "day", "week", "month"]
 INTERVALS: Final = ("hour", "day", "week", "month")
 
 
