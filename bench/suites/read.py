@@ -228,7 +228,18 @@ def _scanning(reader: SeedsInMemoryReader, query: dict[str, Any]) -> Callable[[]
     return _fixed(body)
 
 
-def search_by_collection_size(bench: Bench, sizes: list[int], largest: int) -> None:
+class Built:
+    """The collections and the anchor reader of the largest size, reused by later figures."""
+
+    def __init__(
+        self, partitioned: Collection, unpartitioned: Collection, reader: SeedsInMemoryReader
+    ) -> None:
+        self.partitioned = partitioned
+        self.unpartitioned = unpartitioned
+        self.reader = reader
+
+
+def search_by_collection_size(bench: Bench, sizes: list[int], largest: int) -> Built:
     """One organization + two statuses + amount range, first page of 20 by created_at desc.
 
     Ours: ``Collection.search`` on the billing indexes, partitioned by organization (and, in a
@@ -236,6 +247,7 @@ def search_by_collection_size(bench: Bench, sizes: list[int], largest: int) -> N
     and checks the amount range on what is left). Anchor: the seeds' scan, then sort + page.
     """
     curve: dict[str, dict[str, float]] = {}
+    built: dict[bool, Collection] = {}
     for size in sizes:
         docs = documents(size)
         organization = docs[0]["organization_id"]
@@ -243,7 +255,7 @@ def search_by_collection_size(bench: Bench, sizes: list[int], largest: int) -> N
         reader = SeedsInMemoryReader(seeds_storage(docs))
         anchor_repeat = 1 if size >= 500_000 else 3
         for partitioned in (True, False):
-            ours = collection(docs, partitioned)
+            ours = built[partitioned] = collection(docs, partitioned)
             page = ours.search(search)
             expected, total = seeds_page(reader, seeds_query)
             if page.items != expected or page.total != total:
@@ -263,17 +275,17 @@ def search_by_collection_size(bench: Bench, sizes: list[int], largest: int) -> N
             curve.setdefault(layout, {})[str(size)] = figure.ours.median
             del ours
     bench.context["selective_search_ms_by_collection_size"] = curve
+    return Built(built[True], built[False], reader)
 
 
-def search_by_result_size(bench: Bench, size: int) -> None:
+def search_by_result_size(bench: Bench, ours: Collection) -> None:
     """Latency against the number of matching documents, at a fixed collection size.
 
     Filter: two statuses + an amount range whose width sets how many documents match; first
     page of 20 by created_at desc, with the total. Unpartitioned (the filter spans every
     organization). No anchor: the seeds' scan costs the same at every result size.
     """
-    docs = documents(size)
-    ours = collection(docs, partitioned=False)
+    size = len(ours)
     curve: dict[str, float] = {}
     for wanted in (10, 100, 1_000, 10_000, 100_000):
         if wanted > size // 4:
@@ -302,17 +314,15 @@ def search_by_result_size(bench: Bench, size: int) -> None:
     bench.context["search_ms_by_result_size"] = curve
 
 
-def analytics(bench: Bench, size: int) -> None:
+def analytics(bench: Bench, ours: Collection, reader: SeedsInMemoryReader) -> None:
     """Analytics of one organization: counts by status and currency, amounts per currency.
 
     Ours: ``count_by`` x2 + ``summarize(by="currency")`` on the organization's partition.
     Anchor: the seeds' ``getAnalytics`` (a scan; it adds amounts across currencies, as written).
     Statistics over time ranges come from the counters projection (its own figure).
     """
-    docs = documents(size)
-    organization = docs[0]["organization_id"]
-    ours = collection(docs, partitioned=True)
-    reader = SeedsInMemoryReader(seeds_storage(docs))
+    size = len(ours)
+    organization = documents(size)[0]["organization_id"]
     where = eq("organization_id", organization)
 
     def ours_analytics() -> object:
@@ -410,8 +420,9 @@ def run(bench: Bench) -> None:
         page=PAGE,
         indexes=[f"{spec.kind}:{spec.field}" for spec in INDEXES],
     )
-    search_by_collection_size(bench, sizes, largest)
-    search_by_result_size(bench, largest)
-    analytics(bench, largest)
+    built = search_by_collection_size(bench, sizes, largest)
+    search_by_result_size(bench, built.unpartitioned)
+    analytics(bench, built.partitioned, built.reader)
+    del built
     memory(bench, bench.size(100_000, 10_000))
     writes(bench, bench.size(100_000, 10_000))
