@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from eventram.errors import QueryError, ValidationError
+from eventram.readmodel.indexes import IndexSpec
 
 __all__ = ["FIELD_TYPES", "Schema"]
 
@@ -77,6 +78,26 @@ class Schema:
         self.id_field = id_field
         self.fields: dict[str, type] = all_fields
         self._checks = tuple(all_fields.items())
+
+    def check_settings(self, indexes: Sequence[IndexSpec], partition_by: str | None) -> None:
+        """``ValidationError`` for an index or a partition field that the schema cannot back."""
+        for spec in indexes:
+            kind = self.fields.get(spec.field)
+            if kind is None:
+                raise ValidationError(
+                    f"Index on {spec.field!r}: collection {self.name!r} declares no such field.",
+                    field=spec.field,
+                )
+            if spec.kind == "text" and kind is not str:
+                raise ValidationError(
+                    f"Text index on {spec.field!r} needs a str field, not {kind.__name__}.",
+                    field=spec.field,
+                )
+        if partition_by is not None and partition_by not in self.fields:
+            raise ValidationError(
+                f"Partition field {partition_by!r} is not a declared field of {self.name!r}.",
+                field=partition_by,
+            )
 
     def type_of(self, field: str) -> type:
         """The declared type of ``field``; a ``QueryError`` naming it when it is not declared."""

@@ -38,8 +38,8 @@ def dump(collection: Collection) -> bytes:
     body = {
         "format": FORMAT,
         "settings": settings(collection),
-        "version": collection._version,
-        "partition_versions": collection._partition_versions,
+        "version": collection._versions.collection,
+        "partition_versions": collection._versions.partitions,
         "documents": list(collection._documents()),
     }
     return _wire.encode(body)
@@ -68,6 +68,6 @@ def load(cls: type[Collection], data: bytes) -> Collection:
             f"Cannot load a collection snapshot: {exc}.", field="snapshot"
         ) from exc
     collection._load_documents(documents)
-    collection._version = version
-    collection._partition_versions = versions
+    collection._versions.collection = version
+    collection._versions.partitions = versions
     return collection

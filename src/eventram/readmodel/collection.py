@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import islice
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from eventram.errors import NotFoundError, QueryError, ValidationError
 from eventram.readmodel import _snapshot, aggregations
@@ -16,8 +16,10 @@ from eventram.readmodel._ordering import Ordering, Row
 from eventram.readmodel._partition import Partition
 from eventram.readmodel._planner import ordered, select
 from eventram.readmodel._schema import Schema
+from eventram.readmodel._versions import Versions
+from eventram.readmodel.bulk import BulkWriter, Op
 from eventram.readmodel.indexes import IndexSpec
-from eventram.readmodel.query import Filter, Search
+from eventram.readmodel.query import Filter, Search, prefix
 from eventram.readmodel.results import (
     Counts,
     OptimizeReport,
@@ -26,9 +28,6 @@ from eventram.readmodel.results import (
     Summary,
     TimeSeries,
 )
-
-if TYPE_CHECKING:
-    from eventram.readmodel.bulk import BulkWriter, Op
 
 __all__ = ["Collection"]
 
@@ -59,23 +58,7 @@ class Collection:
         max_page_size: int = 1000,
     ) -> None:
         self.schema = Schema(name, id_field, fields)
-        for spec in indexes:
-            kind = self.schema.fields.get(spec.field)
-            if kind is None:
-                raise ValidationError(
-                    f"Index on {spec.field!r}: collection {name!r} declares no such field.",
-                    field=spec.field,
-                )
-            if spec.kind == "text" and kind is not str:
-                raise ValidationError(
-                    f"Text index on {spec.field!r} needs a str field, not {kind.__name__}.",
-                    field=spec.field,
-                )
-        if partition_by is not None and partition_by not in self.schema.fields:
-            raise ValidationError(
-                f"Partition field {partition_by!r} is not a declared field of {name!r}.",
-                field=partition_by,
-            )
+        self.schema.check_settings(indexes, partition_by)
         if max_page_size < 1:
             raise ValidationError("max_page_size must be at least 1.", field="max_page_size")
         self.name = name
@@ -86,46 +69,34 @@ class Collection:
         self._lock = threading.RLock()
         self._partitions: dict[Any, Partition] = {}
         self._where: dict[Any, Any] = {}  # id -> partition key (partitioned collections only)
-        self._version = 0
-        self._partition_versions: dict[str, int] = {}
+        self._versions = Versions(name, partitioned=partition_by is not None)
 
     # -- versions ------------------------------------------------------------------------
 
     @property
     def version(self) -> int:
         """Bumped by every write to this collection."""
-        return self._version
+        return self._versions.collection
 
     def partition_key(self, key: Any) -> str:
         """The version key of partition ``key``: ``"<name>/<key>"``."""
-        return f"{self.name}/{key}"
+        return self._versions.key(key)
 
     def partition_version(self, key: Any) -> int:
         """Bumped by every write to partition ``key`` (0 if it was never written)."""
-        return self._partition_versions.get(self.partition_key(key), 0)
+        with self._lock:
+            return self._versions.of(key)
 
     def versions_for(self, where: Filter) -> dict[str, int]:
         """The versions a read with ``where`` depends on: its partitions' when it pins them."""
         compiled = compile_filter(self.schema, where)
         with self._lock:
-            return self._versions(self._pinned(compiled))
+            return self._versions.seen(self._pinned(compiled))
 
     def current_versions(self, keys: Iterable[str]) -> dict[str, int]:
         """Re-read version keys returned by ``versions_for`` or a result's ``versions``."""
-        found: dict[str, int] = {}
-        prefix = self.name + "/"
         with self._lock:
-            for key in keys:
-                if key == self.name:
-                    found[key] = self._version
-                elif key.startswith(prefix) and self.partition_by is not None:
-                    found[key] = self._partition_versions.get(key, 0)
-                else:
-                    raise ValidationError(
-                        f"Version key {key!r} does not belong to collection {self.name!r}.",
-                        field="keys",
-                    )
-        return found
+            return self._versions.current(keys)
 
     def carry_versions_from(self, previous: Collection) -> None:
         """Start above every version ``previous`` reported (a rebuilt copy replacing it).
@@ -134,11 +105,7 @@ class Collection:
         cannot serve an entry computed before the swap.
         """
         with self._lock, previous._lock:
-            self._version += previous._version + 1
-            cut = len(previous.name) + 1
-            for key, version in previous._partition_versions.items():
-                own = self.partition_key(key[cut:])
-                self._partition_versions[own] = self._partition_versions.get(own, 0) + version + 1
+            self._versions.carry_from(previous._versions)
 
     def _pinned(self, compiled: Compiled) -> list[Any] | None:
         """Partition keys a filter pins with eq/IN on the partition field, else None."""
@@ -148,11 +115,6 @@ class Collection:
         if test is None or test.values is None:
             return None
         return [key for key in test.values if key is not None and test.matches(key)]
-
-    def _versions(self, pinned: list[Any] | None) -> dict[str, int]:
-        if pinned is None:
-            return {self.name: self._version}
-        return {self.partition_key(k): self.partition_version(k) for k in pinned}
 
     # -- writes --------------------------------------------------------------------------
 
@@ -170,8 +132,6 @@ class Collection:
 
     def bulk(self, auto_flush: int | None = None) -> BulkWriter:
         """A buffered writer; each ``flush`` applies its operations atomically, as one write."""
-        from eventram.readmodel.bulk import BulkWriter
-
         return BulkWriter(self, auto_flush)
 
     def _apply(self, ops: Sequence[Op]) -> bool:
@@ -192,11 +152,7 @@ class Collection:
                 raise
             if not touched:
                 return False
-            self._version += 1
-            if self.partition_by is not None:
-                for key in touched:
-                    pkey = self.partition_key(key)
-                    self._partition_versions[pkey] = self._partition_versions.get(pkey, 0) + 1
+            self._versions.bump(touched)
             return True
 
     def _write(self, op: Op, touched: set[Any]) -> tuple[Any, dict[str, Any] | None]:
@@ -333,7 +289,7 @@ class Collection:
             if len(rows) > search.size:
                 last_id, last = rows[search.size - 1]
                 next_cursor = encode_cursor(ordering, ordering.values(last), last_id)
-            versions = self._versions(pinned)
+            versions = self._versions.seen(pinned)
         return Page(
             items=items,
             total=total,
@@ -370,7 +326,7 @@ class Collection:
                 for doc_id in select(partition, local, self.name):
                     yield found[doc_id]
 
-        return docs(), self._versions(pinned)
+        return docs(), self._versions.seen(pinned)
 
     def count(self, where: Filter = _EVERYTHING) -> int:
         """How many documents match ``where``."""
@@ -420,8 +376,6 @@ class Collection:
                 f"Suggestion count {size} is out of range: use 1 to {self.max_page_size}.",
                 field="size",
             )
-        from eventram.readmodel.query import prefix
-
         with self._lock:
             docs, _ = self._matching(where & prefix(field, text))
             return aggregations.suggestions(docs, field, size)
@@ -458,8 +412,7 @@ class Collection:
         with self._lock:
             self._partitions = loaded._partitions
             self._where = loaded._where
-            self._version = loaded._version
-            self._partition_versions = loaded._partition_versions
+            self._versions = loaded._versions
 
     def _documents(self) -> Iterator[dict[str, Any]]:
         for partition in self._partitions.values():
