@@ -192,7 +192,7 @@ def fill(
     """Apply random writes to the collection and the model; count version bumps per key."""
     model: dict[str, dict[str, Any]] = {}
     bumps: Counter[str] = Counter()
-    for _ in range(data.draw(st.integers(0, 60), label="writes")):
+    for _ in range(data.draw(st.integers(0, 40), label="writes")):
         action = data.draw(st.sampled_from(["put", "put", "put", "patch", "delete"]))
         if action == "put":
             doc = data.draw(documents())
@@ -234,7 +234,8 @@ def ids(docs: list[dict[str, Any]]) -> list[str]:
     return [d["id"] for d in docs]
 
 
-common = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+common = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+fewer = settings(common, max_examples=30)
 
 
 @common
@@ -290,7 +291,7 @@ def test_pages_and_cursors_walk_exactly_the_full_sorted_result(
     assert by_number == expected
 
 
-@common
+@fewer
 @given(collection=collections(), data=st.data(), where=filters())
 def test_aggregations_equal_naive_ones(
     collection: Collection, data: st.DataObject, where: Filter
@@ -322,7 +323,7 @@ def test_aggregations_equal_naive_ones(
     assert {label: b.count for label, b in series.buckets.items()} == expected
 
 
-@common
+@fewer
 @given(collection=collections(), data=st.data(), where=filters())
 def test_versions_bump_exactly_and_only_where_written(
     collection: Collection, data: st.DataObject, where: Filter
@@ -337,7 +338,7 @@ def test_versions_bump_exactly_and_only_where_written(
     assert collection.current_versions(page.versions) == page.versions
 
 
-@common
+@fewer
 @given(collection=collections(), data=st.data(), where=filters(), sort=sorts())
 def test_a_snapshot_answers_like_the_original(
     collection: Collection, data: st.DataObject, where: Filter, sort: tuple[SortKey, ...]
