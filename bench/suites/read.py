@@ -410,6 +410,68 @@ def writes(bench: Bench, size: int) -> None:
     )
 
 
+def point_reads(bench: Bench, size: int) -> None:
+    """``get`` by id: ours takes the collection lock and copies the document.
+
+    Anchor: the seeds' ``getDocument`` (``storage->get("Payment:{id}")``), a bare lookup.
+    """
+    docs = documents(size)
+    payments = collection(docs, partitioned=True)
+    reader_storage = seeds_storage(docs)
+    ids = [doc["payment_id"] for doc in docs[:: max(1, size // 10_000)]]
+
+    def ours() -> Body:
+        def body() -> None:
+            get = payments.get
+            for doc_id in ids:
+                get(doc_id)
+
+        return body
+
+    def anchor() -> Body:
+        def body() -> None:
+            for doc_id in ids:
+                reader_storage.get(f"Payment:{doc_id}")
+
+        return body
+
+    bench.compare(
+        f"get a document by id ({size:,} docs)",
+        unit="us per get",
+        better="lower",
+        ours=per_call(1, ours, scale=1e6 / len(ids)),
+        anchor=per_call(1, anchor, scale=1e6 / len(ids)),
+        anchor_name="seeds InMemoryReader::getDocument (dict lookup)",
+        note="ours: RLock + partition lookup + shallow copy, so callers cannot corrupt indexes",
+    )
+
+
+def snapshots(bench: Bench, size: int) -> None:
+    """``Collection.dump`` and ``Collection.load`` (rebuilds every index) per document."""
+    payments = collection(documents(size), partitioned=True)
+    dumped = payments.dump()
+
+    def dump() -> Body:
+        return payments.dump
+
+    def load() -> Body:
+        return lambda: Collection.load(dumped)
+
+    bench.compare(
+        f"snapshot dump, {size:,} docs",
+        unit="us per document",
+        better="lower",
+        ours=per_call(1, dump, scale=1e6 / size),
+        note=f"{len(dumped) / size:.0f} bytes per document of msgpack",
+    )
+    bench.compare(
+        f"snapshot load (documents and indexes), {size:,} docs",
+        unit="us per document",
+        better="lower",
+        ours=per_call(1, load, scale=1e6 / size),
+    )
+
+
 def run(bench: Bench) -> None:
     """Run every read-side figure."""
     sizes = [10_000, 100_000, 1_000_000] if not bench.quick else [2_000, 20_000]
@@ -426,3 +488,5 @@ def run(bench: Bench) -> None:
     del built
     memory(bench, bench.size(100_000, 10_000))
     writes(bench, bench.size(100_000, 10_000))
+    point_reads(bench, bench.size(100_000, 10_000))
+    snapshots(bench, bench.size(100_000, 10_000))
