@@ -505,9 +505,9 @@ def _event_statistics(
             1, lambda: lambda: seeds_get_event_statistics(seeds_log, kind, since, until, ORG)
         ),
         anchor_name="seeds getEventStatistics (scan of every event)",
-        target=1000.0,
         note=f"{len(seeds_log)} events; ours is three counter queries (hour trend, day trend, "
-        "users) over buckets, the anchor one scan",
+        "users) over buckets, the anchor one scan; no target: the answer alone holds 720 "
+        "hourly buckets (the issue's 1000x target is the payment statistics figure)",
     )
 
 

@@ -419,7 +419,7 @@ def test_an_entry_whose_version_keys_the_read_model_refuses_is_recomputed() -> N
         def current_versions(self, keys: Iterable[str]) -> dict[str, int]:
             if self.strict:
                 raise ValidationError("Version key 'old' does not belong here.", field="keys")
-            return {k: 1 for k in keys}
+            return dict.fromkeys(keys, 1)
 
     source = Renamed()
     calls: list[int] = []
