@@ -34,6 +34,8 @@ def to_wire(value: Any) -> Any:
 
 
 def _ext_hook(code: int, data: memoryview) -> Any:
+    if code == _TUPLE:
+        return tuple(decode(bytes(data)))
     text = bytes(data).decode()
     if code == _DECIMAL:
         return Decimal(text)
@@ -41,8 +43,6 @@ def _ext_hook(code: int, data: memoryview) -> Any:
         return date.fromisoformat(text)
     if code == _NAIVE_DATETIME:
         return datetime.fromisoformat(text)
-    if code == _TUPLE:
-        return tuple(decode(bytes(data)))
     raise ValueError(f"unknown msgpack extension {code}")
 
 
