@@ -42,6 +42,7 @@ log = logging.getLogger("eventram.journal")
 # Frames are synced with fdatasync where there is one (Linux): it flushes the data and the
 # file size that reading it back needs, and skips the timestamps a full fsync also writes.
 _sync_data = getattr(os, "fdatasync", os.fsync)
+_GATHER_LIMIT = 0.005  # seconds a sync leader may wait for the frames of concurrent writers
 
 
 @dataclass(frozen=True)
@@ -91,11 +92,16 @@ class JournalWriter:
         self._lock = lock
         self._sync = fsync != "never"
         self._next_position = 1
-        self._cond = threading.Condition(threading.Lock())
+        state = threading.Lock()
+        self._cond = threading.Condition(state)
+        self._arrived = threading.Condition(state)  # a frame was written (the leader waits)
         self._written = 0
         self._durable = 0
         self._syncs = 0
         self._sync_seconds = 0.0
+        self._last_round = 0  # frames the last fsync made durable
+        self._last_sync = 0.0  # seconds the last fsync took
+        self._gathering = False
         self._syncing = False
         self._failure: JournalWriteError | None = None
         self._closed = False
@@ -156,6 +162,9 @@ class JournalWriter:
         # only this method changes _written, always under the store's append lock; a syncer
         # that reads it a moment early covers fewer frames, never a frame not yet written
         self._written += 1
+        if self._gathering:
+            with self._arrived:
+                self._arrived.notify()
         return self._written
 
     def wait_durable(self, ticket: int) -> None:
@@ -171,9 +180,33 @@ class JournalWriter:
                 if self._syncing:
                     self._cond.wait()
                 else:
+                    if self._last_round > 1:
+                        self._gather()
                     self._sync_locked()
 
     # -- syncing -----------------------------------------------------------------------------
+
+    def _gather(self) -> None:
+        """Before a sync shared by concurrent writers, wait for their frames; ``_cond`` held.
+
+        After a sync releases many writers, the quickest one would otherwise sync its frame
+        alone and make the others wait a whole extra round. The leader waits (the condition is
+        released, so writers go on) until as many frames as the last round had are written, or
+        at most as long as the last fsync took (never more than 5 ms).
+        """
+        self._syncing = True  # the leader's role: followers wait on the condition
+        self._gathering = True
+        try:
+            deadline = time.perf_counter() + min(self._last_sync, _GATHER_LIMIT)
+            want = self._durable + self._last_round
+            while self._written < want:
+                left = deadline - time.perf_counter()
+                if left <= 0:
+                    return
+                self._arrived.wait(left)
+        finally:
+            self._gathering = False
+            self._syncing = False
 
     def _sync_locked(self) -> None:
         """fsync the active segment for every frame written so far; ``_cond`` is held on entry.
@@ -199,6 +232,8 @@ class JournalWriter:
             self._fail(error)
             raise self._failure  # type: ignore[misc]
         self._syncs += 1
+        self._last_round = target - self._durable
+        self._last_sync = time.perf_counter() - started
         self._durable = max(self._durable, target)
 
     def sync(self) -> None:
