@@ -29,6 +29,24 @@ class PostingIndex(Generic[K]):
         else:
             current.append(position)  # type: ignore[union-attr]
 
+    def add_run(self, keys: Sequence[K | None], positions: Sequence[int]) -> None:
+        """Record ``keys[i]`` at ``positions[i]`` for each i (ascending); None keys are skipped.
+
+        One call per run of events instead of one per event: what catching up the indexes on
+        many new events costs is then mostly the dict work. Pass the envelopes' own position
+        objects, so the index shares them instead of holding copies.
+        """
+        postings = self._postings
+        for key, position in zip(keys, positions, strict=True):
+            if key is not None:
+                current = postings.get(key)
+                if current is None:
+                    postings[key] = position
+                elif type(current) is int:
+                    postings[key] = [current, position]
+                else:
+                    current.append(position)  # type: ignore[union-attr]
+
     def get(self, key: K) -> Sequence[int]:
         """Positions carrying ``key``, ascending."""
         current = self._postings.get(key)

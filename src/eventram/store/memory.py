@@ -2,23 +2,28 @@
 
 Appends are serialised by one lock; each batch is journaled (when a journal is attached) before
 it is inserted, and becomes visible to readers only when it is durable under the journal's
-policy. Readers take no lock: they bound every read by the visible watermark, so they never see
-half a batch.
+policy. Readers bound every read by the visible watermark, so they never see half a batch.
+
+An append touches only the log, its stream and the event-id index. The secondary indexes (event
+type, stream type, correlation/causation, metadata) and the counters follow the visible log
+lazily: the first reader that needs them indexes what became visible since the last one, in one
+pass, under an index lock (see ``_catch_up``); other readers take no lock.
 """
 
 from __future__ import annotations
 
 import threading
 import uuid
-from array import array
 from bisect import bisect_left, bisect_right
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
+from functools import partial
+from operator import attrgetter
 from typing import Protocol
 
 from eventram.codec import EventRegistry, registry
-from eventram.envelope import NewEvent, RecordedEvent
+from eventram.envelope import NewEvent, RecordedEvent, new_event_id
 from eventram.errors import (
     ConcurrencyError,
     DuplicateEventIdError,
@@ -64,9 +69,8 @@ class Journal(Protocol):
         ...
 
 
-def utc_now() -> datetime:
-    """The current time in UTC."""
-    return datetime.now(UTC)
+utc_now: Callable[[], datetime] = partial(datetime.now, UTC)
+"""The current time in UTC (a partial, so reading the clock costs no Python frame)."""
 
 
 class InMemoryEventStore:
@@ -92,18 +96,25 @@ class InMemoryEventStore:
         self._clock = clock
         self._registry = event_registry
         self._log: list[RecordedEvent] = []
-        self._times: array[float] = array("d")
         self._streams: dict[str, list[RecordedEvent]] = {}
-        self._by_id: dict[uuid.UUID, RecordedEvent] = {}
+        self._by_id: dict[int, RecordedEvent] = {}  # by event_id.int (UUID hashes in Python)
         self._batch_starts: list[int] = []
         self._by_type: PostingIndex[str] = PostingIndex()
         self._by_stream_type: PostingIndex[str] = PostingIndex()
-        self._by_correlation: PostingIndex[str] = PostingIndex()
-        self._by_causation: PostingIndex[str] = PostingIndex()
+        # correlation and causation ids share one index (the bus makes them equal for a
+        # command that starts a conversation: one entry instead of two); ``find`` checks
+        # which of the two an event carries
+        self._by_message_id: PostingIndex[str] = PostingIndex()
         self._metadata_fields = tuple(metadata_fields)
         self._by_metadata: dict[str, PostingIndex[str]] = {
             f: PostingIndex() for f in metadata_fields
         }
+        self._indexed_fields = frozenset(self._metadata_fields)
+        self._metadata_cache: dict[tuple[tuple[str, str], ...], Mapping[str, str]] = {}
+        self._waiters = 0  # threads in wait_for_change: a commit notifies only if there are some
+        self._index_lock = threading.Lock()
+        self._type_names: dict[type[Event], str] = {}
+        self._indexed = 0  # secondary indexes and counters hold every position up to this one
         org, user = (*self._metadata_fields, "organization_id", "user_id")[:2]
         self._counters = EventCounters(org, user)
         self._pending: deque[list[RecordedEvent]] = deque()
@@ -131,24 +142,33 @@ class InMemoryEventStore:
         Raises ``ConcurrencyError`` (nothing written) on a version mismatch; returns the first
         result again when the same event ids are appended again in the same order.
         """
-        request = AppendRequest(
-            stream_id=stream_id,
-            events=events,
-            expected_version=expected_version,
-            stream_type=stream_type,
-            metadata=metadata,
-            correlation_id=correlation_id,
-            causation_id=causation_id,
-        )
         with self._lock:
-            self._check_writable()
-            outcome = self._prepare(request, self._next_time())
-            if isinstance(outcome, AppendResult):
+            if self._closed or self._failure is not None:
+                self._check_writable()
+            outcome = self._prepare(
+                stream_id,
+                events,
+                expected_version,
+                stream_type,
+                metadata,
+                correlation_id,
+                causation_id,
+                self._next_time(),
+                len(self._log) + 1,
+            )
+            if type(outcome) is AppendResult:
                 return outcome
-            ticket = self._journal.write((outcome,)) if self._journal is not None else 0
-            self._insert(outcome)
-        self._commit(ticket, outcome[-1].position)
-        return _result_of(outcome)
+            batch: list[RecordedEvent] = outcome  # type: ignore[assignment]
+            ticket = self._journal.write((batch,)) if self._journal is not None else 0
+            self._insert(batch)
+        first, last = batch[0], batch[-1]
+        if self._journal is not None:
+            self._commit(ticket, last.position)
+        else:
+            self._publish(last.position)
+        return AppendResult(
+            first.stream_id, first.version, last.version, first.position, last.position
+        )
 
     def append_many(self, requests: Sequence[AppendRequest]) -> BulkResult:
         """Append batches to many streams in one call: one journal frame, atomic per stream.
@@ -162,42 +182,48 @@ class InMemoryEventStore:
         seen: set[str] = set()
         seen_ids: set[uuid.UUID] = set()
         with self._lock:
-            self._check_writable()
+            if self._closed or self._failure is not None:
+                self._check_writable()
             now = self._next_time()
             start = len(self._log) + 1
+            prepare = self._prepare
             for request in requests:
-                if request.stream_id in seen:
-                    errors[request.stream_id] = ValidationError(
-                        f"Stream {request.stream_id!r} appears twice in one bulk append; "
+                stream_id = request.stream_id
+                if stream_id in seen:
+                    errors[stream_id] = ValidationError(
+                        f"Stream {stream_id!r} appears twice in one bulk append; "
                         "put all its events in one request.",
                         field="stream_id",
                     )
                     continue
-                seen.add(request.stream_id)
+                seen.add(stream_id)
                 try:
-                    outcome = self._prepare(request, now, start)
-                except (ConcurrencyError, ValidationError) as exc:
-                    errors[request.stream_id] = exc
-                    continue
-                if isinstance(outcome, AppendResult):
-                    results[request.stream_id] = outcome
-                    continue
-                ids = {e.event_id for e in outcome}
-                if ids & seen_ids:
-                    errors[request.stream_id] = DuplicateEventIdError(
-                        request.stream_id,
-                        sorted(ids & seen_ids, key=str),
-                        "also appear in another stream's batch of the same bulk append",
+                    outcome = prepare(
+                        stream_id,
+                        request.events,
+                        request.expected_version,
+                        request.stream_type,
+                        request.metadata,
+                        request.correlation_id,
+                        request.causation_id,
+                        now,
+                        start,
+                        seen_ids,
                     )
+                except (ConcurrencyError, ValidationError) as exc:
+                    errors[stream_id] = exc
                     continue
-                seen_ids |= ids
-                batches.append(outcome)
-                start += len(outcome)
+                if type(outcome) is AppendResult:
+                    results[stream_id] = outcome
+                    continue
+                batches.append(outcome)  # type: ignore[arg-type]
+                start += len(outcome)  # type: ignore[arg-type]
             if not batches:
                 return BulkResult(results, errors)
             ticket = self._journal.write(batches) if self._journal is not None else 0
+            insert = self._insert
             for batch in batches:
-                self._insert(batch)
+                insert(batch)
         self._commit(ticket, batches[-1][-1].position)
         for batch in batches:
             results[batch[0].stream_id] = _result_of(batch)
@@ -222,52 +248,188 @@ class InMemoryEventStore:
 
     def _prepare(
         self,
-        request: AppendRequest,
+        stream_id: str,
+        events: Sequence[EventLike],
+        expected_version: int,
+        stream_type: str,
+        metadata: Mapping[str, str] | None,
+        correlation_id: str | None,
+        causation_id: str | None,
         now: datetime,
-        start: int | None = None,
+        position: int,
+        seen_ids: set[uuid.UUID] | None = None,
     ) -> list[RecordedEvent] | AppendResult:
-        stream_id = request.stream_id
+        """Check one stream's batch and build its envelopes, starting at global ``position``.
+
+        Returns the envelopes, or the first result when the batch is a retry of one already
+        stored. In a bulk append, ``seen_ids`` holds the caller-chosen ids of the batches
+        before this one: reusing one of them is refused.
+        """
         if not isinstance(stream_id, str) or not stream_id:
             raise ValidationError(
                 f"Stream id {stream_id!r} must be a non-empty string.", field="stream_id"
             )
-        expected = check_expected_version(stream_id, request.expected_version)
-        events = request.events
+        if type(expected_version) is not int or expected_version < ANY:
+            check_expected_version(stream_id, expected_version)  # raises
         if not events:
             raise EmptyBatchError(stream_id)
+        caller_ids = False
+        for item in events:
+            if isinstance(item, NewEvent):
+                caller_ids = True
+            elif not isinstance(item, Event):
+                raise ValidationError(
+                    f"Cannot append {type(item).__qualname__} to stream {stream_id!r}: "
+                    "events must be eventram.Event instances (or NewEvent wrapping one).",
+                    field="events",
+                )
+        if caller_ids:
+            return self._prepare_with_ids(
+                stream_id,
+                events,
+                expected_version,
+                stream_type,
+                metadata,
+                correlation_id,
+                causation_id,
+                now,
+                position,
+                seen_ids,
+            )
+        stream = self._streams.get(stream_id)
+        current = len(stream) if stream is not None else 0
+        if expected_version != current and not version_matches(expected_version, current):
+            raise ConcurrencyError(stream_id, describe_expected(expected_version), current)
+        if stream:
+            stream_id = stream[0].stream_id  # one string per stream, however callers spell it
+            if not stream_type:
+                stream_type = stream[0].stream_type
+        base_meta = self._shared_metadata(metadata)
+        name_of, encode = self._type_name, self._registry.encode
+        if len(events) == 1:  # the usual batch: one command, one event
+            data: Event = events[0]  # type: ignore[assignment]  # checked above
+            return [
+                RecordedEvent(
+                    position,
+                    current + 1,
+                    stream_id,
+                    stream_type,
+                    name_of(data),
+                    new_event_id(),
+                    now,
+                    correlation_id,
+                    causation_id,
+                    base_meta,
+                    encode(data),
+                    data.schema_version,
+                )
+            ]
+        version = current + 1
+        new_id = new_event_id
+        plain: Sequence[Event] = events  # type: ignore[assignment]  # checked above
+        return [
+            RecordedEvent(
+                position + offset,
+                version + offset,
+                stream_id,
+                stream_type,
+                name_of(data),
+                new_id(),
+                now,
+                correlation_id,
+                causation_id,
+                base_meta,
+                encode(data),
+                data.schema_version,
+            )
+            for offset, data in enumerate(plain)
+        ]
+
+    def _prepare_with_ids(
+        self,
+        stream_id: str,
+        events: Sequence[EventLike],
+        expected_version: int,
+        stream_type: str,
+        metadata: Mapping[str, str] | None,
+        correlation_id: str | None,
+        causation_id: str | None,
+        now: datetime,
+        position: int,
+        seen_ids: set[uuid.UUID] | None,
+    ) -> list[RecordedEvent] | AppendResult:
+        """``_prepare`` for a batch with caller-chosen ids: duplicates and retries are checked."""
         ids, datas, metas = self._unpack(stream_id, events)
         replay = self._replayed(stream_id, ids)
         if replay is not None:
             return replay
         stream = self._streams.get(stream_id)
         current = len(stream) if stream is not None else 0
-        if not version_matches(expected, current):
-            raise ConcurrencyError(stream_id, describe_expected(expected), current)
-        stream_type = request.stream_type
-        if stream is not None and stream and not stream_type:
-            stream_type = stream[0].stream_type
-        position = (len(self._log) if start is None else start - 1) + 1
-        base_meta = request.metadata if request.metadata is not None else _EMPTY_META
-        encode, check = self._registry.encode, self._registry.check
-        batch: list[RecordedEvent] = []
-        for offset, (event_id, data, meta) in enumerate(zip(ids, datas, metas, strict=True)):
-            batch.append(
-                RecordedEvent(
-                    position + offset,
-                    current + offset + 1,
-                    stream_id,
-                    stream_type,
-                    check(data),
-                    event_id,
-                    now,
-                    request.correlation_id,
-                    request.causation_id,
-                    base_meta if meta is None else {**base_meta, **meta},
-                    encode(data),
-                    type(data).schema_version,
-                )
+        if not version_matches(expected_version, current):
+            raise ConcurrencyError(stream_id, describe_expected(expected_version), current)
+        if stream:
+            stream_id = stream[0].stream_id
+            if not stream_type:
+                stream_type = stream[0].stream_type
+        base_meta = self._shared_metadata(metadata)
+        name_of, encode = self._type_name, self._registry.encode
+        version = current + 1
+        batch = [
+            RecordedEvent(
+                position + offset,
+                version + offset,
+                stream_id,
+                stream_type,
+                name_of(data),
+                event_id,
+                now,
+                correlation_id,
+                causation_id,
+                base_meta if meta is None else self._shared_metadata({**base_meta, **meta}),
+                encode(data),
+                data.schema_version,
             )
+            for offset, (event_id, data, meta) in enumerate(zip(ids, datas, metas, strict=True))
+        ]
+        if seen_ids is not None:
+            clash = seen_ids.intersection(ids)
+            if clash:
+                raise DuplicateEventIdError(
+                    stream_id,
+                    sorted(clash, key=str),
+                    "also appear in another stream's batch of the same bulk append",
+                )
+            seen_ids.update(ids)
         return batch
+
+    def _type_name(self, event: Event) -> str:
+        """The registered type name of an event (the registry's check, memoised per class)."""
+        cls = type(event)
+        name = self._type_names.get(cls)
+        if name is None:
+            name = self._registry.check(event)  # registers the class, or raises
+            self._type_names[cls] = name
+        return name
+
+    def _shared_metadata(self, metadata: Mapping[str, str] | None) -> Mapping[str, str]:
+        """The store's own copy of ``metadata``, shared by every envelope with the same one.
+
+        Metadata made only of indexed fields (organization, user) repeats across many events:
+        keeping one dict per distinct value saves a dict and its strings per event. Other
+        metadata gets a private copy, so a caller changing its dict never changes the store.
+        """
+        if not metadata:
+            return _EMPTY_META
+        try:
+            key = tuple(metadata.items())
+            shared = self._metadata_cache.get(key)
+        except TypeError:  # an unhashable value: nothing to share
+            return dict(metadata)
+        if shared is None:
+            shared = dict(metadata)
+            if metadata.keys() <= self._indexed_fields:
+                self._metadata_cache[key] = shared
+        return shared
 
     def _unpack(
         self, stream_id: str, events: Sequence[EventLike]
@@ -280,16 +442,10 @@ class InMemoryEventStore:
                 ids.append(item.event_id)
                 datas.append(item.data)
                 metas.append(item.metadata)
-            elif isinstance(item, Event):
-                ids.append(uuid.uuid4())
+            else:
+                ids.append(new_event_id())
                 datas.append(item)
                 metas.append(None)
-            else:
-                raise ValidationError(
-                    f"Cannot append {type(item).__qualname__} to stream {stream_id!r}: "
-                    "events must be eventram.Event instances (or NewEvent wrapping one).",
-                    field="events",
-                )
         if len(set(ids)) != len(ids):
             dupes = sorted({i for i in ids if ids.count(i) > 1}, key=ids.index)
             raise DuplicateEventIdError(stream_id, dupes, "appear more than once in that batch")
@@ -297,7 +453,7 @@ class InMemoryEventStore:
 
     def _replayed(self, stream_id: str, ids: list[uuid.UUID]) -> AppendResult | None:
         by_id = self._by_id
-        known = [by_id[i] for i in ids if i in by_id]
+        known = [by_id[i.int] for i in ids if i.int in by_id]
         if not known:
             return None
         first = known[0]
@@ -322,35 +478,59 @@ class InMemoryEventStore:
         return self._log[starts[i] - 1 : end]
 
     def _insert(self, batch: list[RecordedEvent]) -> None:
-        """Add a batch to every in-memory structure (not yet visible to readers)."""
+        """Add a batch to the log, its stream and the id index (not yet visible to readers).
+
+        The other indexes and the counters follow the visible log lazily (``_catch_up``).
+        """
         first = batch[0]
         stream = self._streams.get(first.stream_id)
         if stream is None:
             stream = self._streams[first.stream_id] = []
         self._batch_starts.append(first.position)
         self._last_time = first.recorded_at
-        stamp = first.recorded_at.timestamp()
-        by_id, by_type, by_stream_type = self._by_id, self._by_type, self._by_stream_type
-        log, times = self._log, self._times
-        for event in batch:
-            position = event.position
-            log.append(event)
-            times.append(stamp)
-            stream.append(event)
-            by_id[event.event_id] = event
-            by_type.add(event.event_type, position)
-            by_stream_type.add(event.stream_type, position)
-            if event.correlation_id is not None:
-                self._by_correlation.add(event.correlation_id, position)
-            if event.causation_id is not None:
-                self._by_causation.add(event.causation_id, position)
-            meta = event.metadata
-            if meta:
-                for field, index in self._by_metadata.items():
-                    value = meta.get(field)
-                    if value is not None:
-                        index.add(value, position)
+        by_id = self._by_id
+        if len(batch) == 1:
+            self._log.append(first)
+            stream.append(first)
+            by_id[first.event_id.int] = first
+        else:
+            self._log.extend(batch)
+            stream.extend(batch)
+            for event in batch:
+                by_id[event.event_id.int] = event
         self._pending.append(batch)
+
+    def _catch_up(self, position: int) -> None:
+        """Bring the secondary indexes and the counters up to at least ``position``.
+
+        Appends only log events; readers that need an index (``find``, ``count``, filtered
+        ``read_all``, ``statistics``) first index what became visible since the last of them,
+        in one pass over those events. That costs what indexing each append would have cost,
+        without the per-call overhead, and only when someone reads. Positions are indexed
+        in order and ``_indexed`` moves only when every index holds them, so a reader bounded
+        by ``_indexed`` never sees a half-indexed event.
+        """
+        if self._indexed >= position:
+            return
+        with self._index_lock:
+            start, stop = self._indexed, self._visible
+            if start >= stop:
+                return
+            events = self._log[start:stop]
+            positions = [e.position for e in events]
+            self._by_type.add_run([e.event_type for e in events], positions)
+            self._by_stream_type.add_run([e.stream_type for e in events], positions)
+            by_message_id = self._by_message_id
+            for event in events:  # one pass, so each id's positions stay ascending
+                correlation, causation = event.correlation_id, event.causation_id
+                if correlation is not None:
+                    by_message_id.add(correlation, event.position)
+                if causation is not None and causation != correlation:
+                    by_message_id.add(causation, event.position)
+            for field, index in self._by_metadata.items():
+                index.add_run([e.metadata.get(field) for e in events], positions)
+            self._counters.add(events)
+            self._indexed = stop
 
     def _commit(self, ticket: int, position: int) -> None:
         """Wait for durability, then make every batch up to ``position`` visible."""
@@ -368,14 +548,13 @@ class InMemoryEventStore:
         with self._commit_lock:
             pending = self._pending
             while pending and pending[0][-1].position <= position:
-                batch = pending.popleft()
-                self._counters.add(batch)
-                published.append(batch)
+                published.append(pending.popleft())
             if not published:
                 return
             self._visible = published[-1][-1].position
-            with self._changed:
-                self._changed.notify_all()
+            if self._waiters:
+                with self._changed:
+                    self._changed.notify_all()
             for batch in published:
                 for listener in self._listeners:
                     listener(batch)
@@ -393,6 +572,7 @@ class InMemoryEventStore:
                 count += len(events)
             last = self._pending[-1][-1].position if self._pending else 0
         self._publish(last)
+        self._catch_up(last)  # index now, so the first query after a recovery is not the slow one
         return count
 
     def add_listener(self, listener: CommitListener) -> None:
@@ -494,7 +674,7 @@ class InMemoryEventStore:
 
     def get_event(self, event_id: uuid.UUID) -> RecordedEvent | None:
         """The visible event with this id, if any."""
-        event = self._by_id.get(event_id)
+        event = self._by_id.get(event_id.int) if isinstance(event_id, uuid.UUID) else None
         return event if event is not None and event.position <= self._visible else None
 
     def find(
@@ -572,10 +752,13 @@ class InMemoryEventStore:
     ) -> Iterator[RecordedEvent]:
         visible = self._visible
         lo, hi = max(after_position, 0), visible  # candidate positions are in (lo, hi]
+        self._catch_up(visible)
         if since is not None:
-            lo = max(lo, bisect_left(self._times, _stamp(since, "since"), 0, visible))
+            since = _aware(since, "since")
+            lo = max(lo, bisect_left(self._log, since, 0, visible, key=_recorded_at))
         if until is not None:
-            hi = min(hi, bisect_right(self._times, _stamp(until, "until"), 0, visible))
+            until = _aware(until, "until")
+            hi = min(hi, bisect_right(self._log, until, 0, visible, key=_recorded_at))
         if lo >= hi or limit == 0:
             return
         candidates: list[Sequence[int]] = []
@@ -589,10 +772,10 @@ class InMemoryEventStore:
             candidates.append(_union([self._by_stream_type.get(t) for t in stypes]))
             checks.append(lambda e: e.stream_type in stypes)
         if correlation_id is not None:
-            candidates.append(self._by_correlation.get(correlation_id))
+            candidates.append(self._by_message_id.get(correlation_id))
             checks.append(lambda e: e.correlation_id == correlation_id)
         if causation_id is not None:
-            candidates.append(self._by_causation.get(causation_id))
+            candidates.append(self._by_message_id.get(causation_id))
             checks.append(lambda e: e.causation_id == causation_id)
         for field, value in (metadata or {}).items():
             index = self._by_metadata.get(field)
@@ -626,12 +809,14 @@ class InMemoryEventStore:
 
     def statistics(self, event_type: str, since: datetime, until: datetime) -> EventStatistics:
         """Counts of ``event_type`` by hour, day, organization and user in a time range."""
+        self._catch_up(self._visible)
         return self._counters.statistics(event_type, since, until, self._scan_type)
 
     def trends(
         self, event_type: str, since: datetime, until: datetime, interval: str = "day"
     ) -> dict[str, int]:
         """Counts of ``event_type`` per hour, day, week or month in a time range."""
+        self._catch_up(self._visible)
         return self._counters.trends(event_type, since, until, interval, self._scan_type)
 
     def _scan_type(self, event_type: str, since: datetime, until: datetime) -> list[RecordedEvent]:
@@ -650,10 +835,16 @@ class InMemoryEventStore:
     def wait_for_change(self, position: int, timeout: float | None) -> bool:
         """Block until the visible position passes ``position`` (or the store closes)."""
         with self._changed:
-            if self._visible > position or self._closed:
-                return True
-            self._changed.wait(timeout)
-            return self._visible > position
+            # counted before the check: a commit that moves ``_visible`` after the check sees
+            # a waiter and notifies (see ``_publish``)
+            self._waiters += 1
+            try:
+                if self._visible > position or self._closed:
+                    return True
+                self._changed.wait(timeout)
+                return self._visible > position
+            finally:
+                self._waiters -= 1
 
     def wake(self) -> None:
         """Wake every thread waiting in :meth:`wait_for_change` (e.g. a closing subscription)."""
@@ -669,10 +860,13 @@ def _result_of(batch: Sequence[RecordedEvent]) -> AppendResult:
     return AppendResult(first.stream_id, first.version, last.version, first.position, last.position)
 
 
-def _stamp(when: datetime, name: str) -> float:
-    if not isinstance(when, datetime) or when.tzinfo is None:
+_recorded_at = attrgetter("recorded_at")
+
+
+def _aware(when: datetime, name: str) -> datetime:
+    if not isinstance(when, datetime) or when.utcoffset() is None:
         raise ValidationError(f"{name}={when!r} must be a timezone-aware datetime.", field=name)
-    return when.timestamp()
+    return when
 
 
 def _check_limit(limit: int | None) -> None:
