@@ -37,6 +37,7 @@ MAX_PAYLOAD = 1 << 28
 
 _crc = google_crc32c.value
 _extend = google_crc32c.extend
+_pack = FRAME_HEADER.pack
 _LENGTH = struct.Struct("<I")
 _encoder = msgspec.msgpack.Encoder(uuid_format="bytes")  # 16 bytes, not 36 characters
 
@@ -80,6 +81,24 @@ _decoder = msgspec.msgpack.Decoder(list[_Batch])
 
 def encode_frame(batches: Sequence[Sequence[RecordedEvent]]) -> bytes:
     """The bytes of one frame holding ``batches`` (each non-empty, events in order)."""
+    if len(batches) == 1 and len(batches[0]) == 1:  # the usual frame: one command, one event
+        (e,) = batches[0]
+        payload = _encoder.encode(
+            (
+                (
+                    e.position,
+                    e.version,
+                    e.stream_id,
+                    e.stream_type,
+                    e.recorded_at,
+                    e.correlation_id,
+                    e.causation_id,
+                    e.metadata,
+                    ((e.event_id, e.event_type, e.payload, e.schema_version, None),),
+                ),
+            )
+        )
+        return _framed(payload)
     encoded = []
     for batch in batches:
         first = batch[0]
@@ -111,7 +130,10 @@ def encode_frame(batches: Sequence[Sequence[RecordedEvent]]) -> bytes:
                 entries,
             )
         )
-    payload = _encoder.encode(encoded)
+    return _framed(_encoder.encode(encoded))
+
+
+def _framed(payload: bytes) -> bytes:
     size = len(payload)
     if size > MAX_PAYLOAD:
         raise ValidationError(
@@ -119,8 +141,7 @@ def encode_frame(batches: Sequence[Sequence[RecordedEvent]]) -> bytes:
             "split the bulk append.",
             field="events",
         )
-    length = _LENGTH.pack(size)
-    return FRAME_HEADER.pack(_extend(_crc(length), payload), size) + payload
+    return _pack(_extend(_crc(_LENGTH.pack(size)), payload), size) + payload
 
 
 def frame_at(data: bytes, offset: int) -> tuple[int, str | None]:

@@ -141,31 +141,35 @@ class JournalWriter:
 
     def write(self, batches: Sequence[Sequence[RecordedEvent]]) -> int:
         """Append ``batches`` as one frame; return its ticket. Nothing is left of a failed write."""
-        if self._closed or self._fd < 0:
-            raise StoreClosedError("The journal is not open; open the store again to write.")
-        if self._failure is not None:
-            raise self._failure
+        if self._failure is not None or self._closed or self._fd < 0:
+            self._refuse()
         frame = encode_frame(batches)
-        if self._size + len(frame) > self._segment_size and self._size > HEADER_SIZE:
-            self._rotate()
+        size = len(frame)
         start = self._size
-        fd = self._fd
+        if start + size > self._segment_size and start > HEADER_SIZE:
+            self._rotate()
+            start = self._size
         try:
-            written = os.write(fd, frame)
-            while written < len(frame):
-                written += os.write(fd, frame[written:])
+            written = os.write(self._fd, frame)
+            while written < size:
+                written += os.write(self._fd, frame[written:])
         except OSError as exc:
             self._cut_back(start, exc)
             raise JournalWriteError(str(self.path), exc) from exc
-        self._size = start + len(frame)
+        self._size = start + size
         self._next_position = batches[-1][-1].position + 1
         # only this method changes _written, always under the store's append lock; a syncer
         # that reads it a moment early covers fewer frames, never a frame not yet written
-        self._written += 1
+        ticket = self._written = self._written + 1
         if self._gathering:
             with self._arrived:
                 self._arrived.notify()
-        return self._written
+        return ticket
+
+    def _refuse(self) -> None:
+        if self._failure is not None and not self._closed:
+            raise self._failure
+        raise StoreClosedError("The journal is not open; open the store again to write.")
 
     def wait_durable(self, ticket: int) -> None:
         """Return once frame ``ticket`` is durable under the policy (``always``: on disk)."""
