@@ -139,6 +139,16 @@ class PaymentAnalytics:
         """Stop counting a document's state (before counting its new one)."""
         self._update(doc, -1)
 
+    def move(self, old: Document, new: Document) -> None:
+        """Count ``new`` instead of ``old`` (a payment's state before and after an event).
+
+        The new state is added before the old one is removed, so the hour and organization
+        they share never empty in between (no bucket is dropped only to be made again).
+        """
+        with self._lock:
+            self._count(new, 1)
+            self._count(old, -1)
+
     def _update(self, doc: Document, sign: int) -> None:
         with self._lock:
             self._count(doc, sign)

@@ -140,9 +140,10 @@ class PaymentsReadModel:
 
     def write(self, old: Mapping[str, Any] | None, new: dict[str, Any]) -> None:
         """Move the analytics from ``old`` to ``new``, then store ``new``."""
-        if old is not None:
-            self.analytics.remove(old)
-        self.analytics.add(new)
+        if old is None:
+            self.analytics.add(new)
+        else:
+            self.analytics.move(old, new)
         self.payments.put(new)
 
     def current(self, payment_id: str, event_type: str) -> dict[str, Any]:

@@ -130,6 +130,24 @@ def test_removing_the_old_state_and_adding_the_new_moves_a_payment_between_statu
     assert totals.processed == {"EUR": Decimal("10.00")}
 
 
+def test_moving_a_payment_gives_the_same_totals_as_removing_then_adding_it() -> None:
+    moved, replaced = PaymentAnalytics(), PaymentAnalytics()
+    before = doc(1, status="completed", amount="80.00")
+    after = {**before, "status": "partially_refunded", "refunded_amount": Decimal("30.00")}
+    for analytics in (moved, replaced):
+        analytics.add(before)
+        analytics.add(doc(2, currency="JPY", amount="500", refunded="0"))
+
+    moved.move(before, after)
+    replaced.remove(before)
+    replaced.add(after)
+
+    assert moved.rows() == replaced.rows()
+    totals = moved.totals("org-1", None, None, scanner({}))
+    assert dict(+totals.by_status) == {"partially_refunded": 1, "pending": 1}
+    assert totals.refunded == {"EUR": Decimal("30.00"), "JPY": Decimal("0")}
+
+
 def test_an_organization_without_payments_has_empty_totals() -> None:
     analytics = PaymentAnalytics()
     analytics.add(doc(1, org="org-1"))
