@@ -45,6 +45,8 @@ class EventRegistry:
     def __init__(self, *, discover: bool = True) -> None:
         self._by_name: dict[str, type[Event]] = {}
         self._decoders: dict[str, msgspec.msgpack.Decoder[Any]] = {}
+        # name -> (class, its decoder): the one lookup ``decode`` needs for a registered type
+        self._direct: dict[str, tuple[type[Event], msgspec.msgpack.Decoder[Any]]] = {}
         self._upcasters: dict[tuple[str, int], Upcaster] = {}
         self._discover = discover
 
@@ -61,7 +63,9 @@ class EventRegistry:
                 field="event_type",
             )
         self._by_name[cls.event_type] = cls
-        self._decoders[cls.event_type] = msgspec.msgpack.Decoder(cls)
+        decoder = msgspec.msgpack.Decoder(cls)
+        self._decoders[cls.event_type] = decoder
+        self._direct[cls.event_type] = (cls, decoder)
         return cls
 
     def upcaster(self, event_type: str, from_version: int) -> Callable[[Upcaster], Upcaster]:
@@ -103,6 +107,13 @@ class EventRegistry:
 
     def decode(self, event_type: str, payload: bytes, schema_version: int = 1) -> Event:
         """Decode a stored payload, upcasting it from ``schema_version`` to the current shape."""
+        direct = self._direct.get(event_type)
+        if direct is not None and schema_version == direct[0].schema_version:
+            try:
+                event: Event = direct[1].decode(payload)
+            except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+                raise DecodeError(event_type, str(exc)) from exc
+            return event
         cls = self.type_for(event_type)
         try:
             if schema_version == cls.schema_version:

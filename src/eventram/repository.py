@@ -71,7 +71,8 @@ class Repository(Generic[A]):
                 aggregate.restore_state(msgspec.msgpack.decode(snapshot.state))
                 aggregate.version = snapshot.version
         events = self._store.read_stream(aggregate_id, aggregate.version + 1)
-        aggregate.replay(events)
+        if events:
+            aggregate.replay(events)
         if aggregate.version == 0:
             return None
         return aggregate
@@ -95,7 +96,7 @@ class Repository(Generic[A]):
         if not pending:
             self._checkin(aggregate)
             return None
-        expected = aggregate.saved_version or NO_STREAM
+        expected = aggregate.version - len(pending) or NO_STREAM  # the saved version
         ctx = current_context()
         meta = {**ctx.metadata, **metadata} if metadata else ctx.metadata
         try:
@@ -113,7 +114,8 @@ class Repository(Generic[A]):
             raise
         aggregate.mark_saved()
         aggregate.version = result.version
-        self._maybe_snapshot(aggregate, len(pending))
+        if self._snapshots is not None:
+            self._maybe_snapshot(aggregate, len(pending))
         self._checkin(aggregate)
         return result
 
@@ -125,7 +127,7 @@ class Repository(Generic[A]):
     def _checkout(self, aggregate_id: str) -> A | None:
         with self._lock:
             aggregate = self._cache.pop(aggregate_id, None)
-        if aggregate is not None and aggregate.pending_events:
+        if aggregate is not None and aggregate.saved_version != aggregate.version:
             return None  # a handler recorded events and never saved them: state is not the store's
         return aggregate
 

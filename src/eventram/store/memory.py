@@ -19,7 +19,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import partial
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import Protocol
 
 from eventram.codec import EventRegistry, registry
@@ -109,8 +109,8 @@ class InMemoryEventStore:
         self._by_metadata: dict[str, PostingIndex[str]] = {
             f: PostingIndex() for f in metadata_fields
         }
-        self._indexed_fields = frozenset(self._metadata_fields)
-        self._metadata_cache: dict[tuple[tuple[str, str], ...], Mapping[str, str]] = {}
+        self._metadata_cache: dict[object, Mapping[str, str]] = {}
+        self._metadata_key = itemgetter(*self._metadata_fields) if self._metadata_fields else len
         self._waiters = 0  # threads in wait_for_change: a commit notifies only if there are some
         self._index_lock = threading.Lock()
         self._type_names: dict[type[Event], str] = {}
@@ -274,7 +274,10 @@ class InMemoryEventStore:
         if not events:
             raise EmptyBatchError(stream_id)
         caller_ids = False
+        known = self._type_names  # event classes already checked: skip the slow isinstance
         for item in events:
+            if type(item) in known:
+                continue
             if isinstance(item, NewEvent):
                 caller_ids = True
             elif not isinstance(item, Event):
@@ -414,21 +417,22 @@ class InMemoryEventStore:
     def _shared_metadata(self, metadata: Mapping[str, str] | None) -> Mapping[str, str]:
         """The store's own copy of ``metadata``, shared by every envelope with the same one.
 
-        Metadata made only of indexed fields (organization, user) repeats across many events:
+        Metadata made of the indexed fields (organization, user) repeats across many events:
         keeping one dict per distinct value saves a dict and its strings per event. Other
         metadata gets a private copy, so a caller changing its dict never changes the store.
         """
         if not metadata:
             return _EMPTY_META
+        fields = self._metadata_fields
+        if len(metadata) != len(fields) or not fields:
+            return dict(metadata)
         try:
-            key = tuple(metadata.items())
+            key = self._metadata_key(metadata)  # the indexed fields' values, in order
             shared = self._metadata_cache.get(key)
-        except TypeError:  # an unhashable value: nothing to share
+        except (KeyError, TypeError):  # another field, or an unhashable value
             return dict(metadata)
         if shared is None:
-            shared = dict(metadata)
-            if metadata.keys() <= self._indexed_fields:
-                self._metadata_cache[key] = shared
+            shared = self._metadata_cache[key] = dict(metadata)
         return shared
 
     def _unpack(
@@ -544,9 +548,20 @@ class InMemoryEventStore:
 
     def _publish(self, position: int) -> None:
         """Make every pending batch up to ``position`` visible, in order, and tell listeners."""
-        published: list[list[RecordedEvent]] = []
         with self._commit_lock:
             pending = self._pending
+            if not pending or pending[0][-1].position > position:
+                return
+            if len(pending) == 1 or pending[1][-1].position > position:  # the usual: one batch
+                batch = pending.popleft()
+                self._visible = batch[-1].position
+                if self._waiters:
+                    with self._changed:
+                        self._changed.notify_all()
+                for listener in self._listeners:
+                    listener(batch)
+                return
+            published: list[list[RecordedEvent]] = []
             while pending and pending[0][-1].position <= position:
                 published.append(pending.popleft())
             if not published:
