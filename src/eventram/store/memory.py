@@ -12,6 +12,8 @@ pass, under an index lock (see ``_catch_up``); other readers take no lock.
 
 from __future__ import annotations
 
+import heapq
+import logging
 import threading
 import uuid
 from bisect import bisect_left, bisect_right
@@ -49,6 +51,8 @@ from eventram.store.counters import EventCounters, EventStatistics
 from eventram.store.subscription import Subscription
 
 __all__ = ["InMemoryEventStore", "Journal"]
+
+_logger = logging.getLogger("eventram.store")
 
 _EMPTY_META: Mapping[str, str] = {}
 
@@ -242,6 +246,8 @@ class InMemoryEventStore:
         now = self._clock()
         if now.tzinfo is None:
             raise ValidationError("The store's clock returned a naive datetime; use UTC.")
+        if now.utcoffset():
+            now = now.astimezone(UTC)
         if now < self._last_time:
             now = self._last_time  # keep the log time-ordered so time ranges can bisect it
         return now
@@ -558,8 +564,7 @@ class InMemoryEventStore:
                 if self._waiters:
                     with self._changed:
                         self._changed.notify_all()
-                for listener in self._listeners:
-                    listener(batch)
+                self._notify_listeners(batch)
                 return
             published: list[list[RecordedEvent]] = []
             while pending and pending[0][-1].position <= position:
@@ -571,8 +576,21 @@ class InMemoryEventStore:
                 with self._changed:
                     self._changed.notify_all()
             for batch in published:
-                for listener in self._listeners:
-                    listener(batch)
+                self._notify_listeners(batch)
+
+    def _notify_listeners(self, batch: list[RecordedEvent]) -> None:
+        # the batch is committed: a failing listener must neither fail the append nor starve
+        # the listeners after it
+        for listener in self._listeners:
+            try:
+                listener(batch)
+            except Exception:
+                _logger.exception(
+                    "store listener %s failed on positions %d-%d; the batch stays committed",
+                    getattr(listener, "__qualname__", repr(listener)),
+                    batch[0].position,
+                    batch[-1].position,
+                )
 
     def restore(self, batches: Iterable[Sequence[RecordedEvent]]) -> int:
         """Load batches already committed elsewhere (a journal, a snapshot), without checks.
@@ -776,15 +794,15 @@ class InMemoryEventStore:
             hi = min(hi, bisect_right(self._log, until, 0, visible, key=_recorded_at))
         if lo >= hi or limit == 0:
             return
-        candidates: list[Sequence[int]] = []
+        candidates: list[Sequence[int] | _Union] = []
         checks: list[Callable[[RecordedEvent], bool]] = []
         if event_types:
             types = frozenset(event_types)
-            candidates.append(_union([self._by_type.get(t) for t in types]))
+            candidates.append(_Union([self._by_type.get(t) for t in types]))
             checks.append(lambda e: e.event_type in types)
         if stream_types:
             stypes = frozenset(stream_types)
-            candidates.append(_union([self._by_stream_type.get(t) for t in stypes]))
+            candidates.append(_Union([self._by_stream_type.get(t) for t in stypes]))
             checks.append(lambda e: e.stream_type in stypes)
         if correlation_id is not None:
             candidates.append(self._by_message_id.get(correlation_id))
@@ -811,11 +829,9 @@ class InMemoryEventStore:
                 if found == limit:
                     return
             return
-        best = min(candidates, key=len)
-        start = bisect_right(best, lo)
-        stop = bisect_right(best, hi)
-        for i in range(start, stop):
-            event = log[best[i] - 1]
+        best = min(candidates, key=lambda c: _window_size(c, lo, hi))
+        for position in _positions_in(best, lo, hi):
+            event = log[position - 1]
             if all(check(event) for check in checks):
                 yield event
                 found += 1
@@ -889,11 +905,32 @@ def _check_limit(limit: int | None) -> None:
         raise ValidationError(f"limit={limit!r} must be None or an int >= 0.", field="limit")
 
 
-def _union(lists: list[Sequence[int]]) -> Sequence[int]:
-    non_empty = [p for p in lists if p]
-    if len(non_empty) <= 1:
-        return non_empty[0] if non_empty else ()
-    return sorted(set().union(*non_empty))
+class _Union:
+    """Several ascending position lists read as one, merged lazily from a cursor on."""
+
+    __slots__ = ("lists",)
+
+    def __init__(self, lists: list[Sequence[int]]) -> None:
+        self.lists = [p for p in lists if p]
+
+
+def _window_size(candidate: Sequence[int] | _Union, lo: int, hi: int) -> int:
+    lists = candidate.lists if isinstance(candidate, _Union) else [candidate]
+    return sum(bisect_right(p, hi) - bisect_right(p, lo) for p in lists)
+
+
+def _positions_in(candidate: Sequence[int] | _Union, lo: int, hi: int) -> Iterator[int]:
+    """Positions of a candidate in (lo, hi], ascending, without touching those before lo."""
+    lists = candidate.lists if isinstance(candidate, _Union) else [candidate]
+    runs = [_run(p, bisect_right(p, lo), bisect_right(p, hi)) for p in lists]
+    if len(runs) == 1:
+        return runs[0]
+    return heapq.merge(*runs)
+
+
+def _run(positions: Sequence[int], start: int, stop: int) -> Iterator[int]:
+    for i in range(start, stop):
+        yield positions[i]
 
 
 def _metadata_check(field: str, value: str) -> Callable[[RecordedEvent], bool]:
