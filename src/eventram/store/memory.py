@@ -102,7 +102,10 @@ class InMemoryEventStore:
         self._log: list[RecordedEvent] = []
         self._streams: dict[str, list[RecordedEvent]] = {}
         self._by_id: dict[int, RecordedEvent] = {}  # by event_id.int (UUID hashes in Python)
-        self._batch_starts: list[int] = []
+        # first and last positions of every batch of more than one event (a position in no
+        # such range is a batch of its own: most batches hold one event and cost nothing here)
+        self._batch_firsts: list[int] = []
+        self._batch_lasts: list[int] = []
         self._by_type: PostingIndex[str] = PostingIndex()
         self._by_stream_type: PostingIndex[str] = PostingIndex()
         # correlation and causation ids share one index (the bus makes them equal for a
@@ -482,10 +485,10 @@ class InMemoryEventStore:
         )
 
     def _batch_of(self, position: int) -> list[RecordedEvent]:
-        starts = self._batch_starts
-        i = bisect_right(starts, position) - 1
-        end = starts[i + 1] - 1 if i + 1 < len(starts) else len(self._log)
-        return self._log[starts[i] - 1 : end]
+        i = bisect_right(self._batch_firsts, position) - 1
+        if i >= 0 and self._batch_lasts[i] >= position:
+            return self._log[self._batch_firsts[i] - 1 : self._batch_lasts[i]]
+        return [self._log[position - 1]]
 
     def _insert(self, batch: list[RecordedEvent]) -> None:
         """Add a batch to the log, its stream and the id index (not yet visible to readers).
@@ -496,7 +499,6 @@ class InMemoryEventStore:
         stream = self._streams.get(first.stream_id)
         if stream is None:
             stream = self._streams[first.stream_id] = []
-        self._batch_starts.append(first.position)
         self._last_time = first.recorded_at
         by_id = self._by_id
         if len(batch) == 1:
@@ -504,6 +506,8 @@ class InMemoryEventStore:
             stream.append(first)
             by_id[first.event_id.int] = first
         else:
+            self._batch_firsts.append(first.position)
+            self._batch_lasts.append(batch[-1].position)
             self._log.extend(batch)
             stream.extend(batch)
             for event in batch:
