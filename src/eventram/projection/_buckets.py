@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 from eventram.errors import ValidationError
-from eventram.store.counters import bucket_key
+from eventram.timebuckets import bucket_key
 
 __all__ = ["Level", "Piece", "bucket_start", "decompose", "hour_of", "label", "month_of"]
 

@@ -9,7 +9,6 @@ from decimal import Decimal
 from typing import Any
 
 from eventram.errors import QueryError
-from eventram.readmodel._buckets import INTERVALS, bucket_label
 from eventram.readmodel._schema import Schema
 from eventram.readmodel.results import (
     Bucket,
@@ -20,6 +19,8 @@ from eventram.readmodel.results import (
     Summary,
     TimeSeries,
 )
+from eventram.timebuckets import INTERVALS
+from eventram.timebuckets import bucket_key as bucket_label
 
 __all__ = [
     "check_summary",

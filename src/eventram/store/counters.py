@@ -10,18 +10,16 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Literal
 
 import msgspec
 from sortedcontainers import SortedDict
 
 from eventram.envelope import RecordedEvent
 from eventram.errors import ValidationError
+from eventram.timebuckets import Interval, bucket_key
 
 __all__ = ["EventCounters", "EventStatistics", "Interval", "bucket_key"]
 
-Interval = Literal["hour", "day", "week", "month"]
-INTERVALS: tuple[str, ...] = ("hour", "day", "week", "month")
 HOUR = 3600
 HOUR_US = HOUR * 1_000_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -37,23 +35,6 @@ class EventStatistics(msgspec.Struct, frozen=True):
     by_day: dict[str, int]
     by_organization: dict[str, int]
     by_user: dict[str, int]
-
-
-def bucket_key(when: datetime, interval: str) -> str:
-    """The label of the bucket holding ``when``: hour, day, ISO week or month, in UTC."""
-    when = when.astimezone(UTC)
-    if interval == "hour":
-        return when.strftime("%Y-%m-%dT%H:00:00Z")
-    if interval == "day":
-        return when.strftime("%Y-%m-%d")
-    if interval == "week":
-        year, week, _ = when.isocalendar()
-        return f"{year}-W{week:02d}"
-    if interval == "month":
-        return when.strftime("%Y-%m")
-    raise ValidationError(
-        f"Unknown interval {interval!r}: use one of {', '.join(INTERVALS)}.", field="interval"
-    )
 
 
 def _epoch_us(when: datetime) -> int:
