@@ -12,7 +12,7 @@ import importlib
 import pkgutil
 import sys
 from pathlib import Path
-from typing import Annotated, Final
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -21,14 +21,10 @@ from rich.table import Table
 
 import billing
 from eventram import (
-    ConcurrencyError,
-    DomainError,
-    EventramError,
-    JournalCorruptError,
-    JournalError,
-    JournalLockedError,
-    NotFoundError,
+    EXIT_CODES,
     ValidationError,
+    exit_code_for,
+    run_cli,
 )
 
 __all__ = ["EXIT_CODES", "app", "console", "exit_code_for", "main", "tokens_app"]
@@ -47,26 +43,6 @@ err_console = Console(stderr=True)
 DataDir = Annotated[
     Path, typer.Option("--data-dir", help="Directory of the journal and the tokens.")
 ]
-
-# The one table of exit codes: the most specific class in an error's MRO wins.
-EXIT_CODES: Final[dict[type[BaseException], int]] = {
-    EventramError: 1,
-    ValidationError: 2,
-    NotFoundError: 3,
-    DomainError: 4,
-    ConcurrencyError: 5,
-    JournalError: 6,
-    JournalCorruptError: 7,
-    JournalLockedError: 8,
-}
-
-
-def exit_code_for(exc: BaseException) -> int:
-    """The exit code for an error (1 for anything not in the table)."""
-    for cls in type(exc).__mro__:
-        if cls in EXIT_CODES:
-            return EXIT_CODES[cls]
-    return 1
 
 
 @app.command()
@@ -204,24 +180,7 @@ def _load_command_modules() -> None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``billing`` console script."""
     _load_command_modules()
-    try:
-        app(args=argv, standalone_mode=False)
-    except EventramError as exc:
-        err_console.print(f"[red]error:[/] {exc}", highlight=False)
-        return exit_code_for(exc)
-    except typer.Exit as exc:
-        return int(exc.exit_code)
-    except typer.Abort:
-        err_console.print("aborted")
-        return 130
-    except Exception as exc:  # click's usage errors
-        from click import ClickException
-
-        if isinstance(exc, ClickException):
-            exc.show()
-            return exc.exit_code
-        raise
-    return 0
+    return run_cli(app, argv, err_console)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -39,6 +39,7 @@ from eventram.errors import (
     UnregisteredEventError,
     ValidationError,
 )
+from eventram.exitcodes import EXIT_CODES, exit_code_for, run_cli
 from eventram.messages import Command, Event, Query
 from eventram.readmodel import (
     Collection,
@@ -69,6 +70,7 @@ from eventram.store.subscription import Subscription
 
 __all__ = [
     "ANY",
+    "EXIT_CODES",
     "NO_STREAM",
     "STREAM_EXISTS",
     "Aggregate",
@@ -130,8 +132,10 @@ __all__ = [
     "UnregisteredEventError",
     "ValidationError",
     "current_context",
+    "exit_code_for",
     "inject",
     "message_context",
     "open_store",
     "registry",
+    "run_cli",
 ]

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, Final
+from typing import Annotated, Any
 
 import msgspec
 import typer
@@ -25,13 +25,9 @@ from rich.table import Table
 
 from eventram.envelope import RecordedEvent
 from eventram.errors import (
-    EventramError,
     JournalCorruptError,
-    JournalError,
-    JournalLockedError,
-    NotFoundError,
-    ValidationError,
 )
+from eventram.exitcodes import EXIT_CODES, exit_code_for, run_cli
 from eventram.store.journal.ops import JournalSummary, inspect, repair, tail
 from eventram.store.journal.reader import Damage
 from eventram.store.journal.reader import Progress as ProgressCallback
@@ -52,29 +48,11 @@ app.add_typer(journal_app, name="journal")
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
 
-# The one table of exit codes (the same numbers as the billing CLI's): the most specific class
-# in an error's MRO wins. 0 is success, 2 also covers command-line usage errors.
-EXIT_CODES: Final[dict[type[BaseException], int]] = {
-    EventramError: 1,
-    ValidationError: 2,
-    NotFoundError: 3,
-    JournalError: 6,
-    JournalCorruptError: 7,
-    JournalLockedError: 8,
-}
 
 DataDir = Annotated[
     Path, typer.Argument(help="The data directory (it holds journal/ and eventram.lock).")
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
-
-
-def exit_code_for(exc: BaseException) -> int:
-    """The exit code for an error (1 for anything not in the table)."""
-    for cls in type(exc).__mro__:
-        if cls in EXIT_CODES:
-            return EXIT_CODES[cls]
-    return 1
 
 
 @contextmanager
@@ -281,24 +259,7 @@ def main(argv: list[str] | None = None) -> int:
     for output in (console, err_console):
         if not output.is_terminal:  # a pipe or a file: do not wrap tables at 80 columns
             output.width = 200
-    try:
-        app(args=argv, standalone_mode=False)
-    except EventramError as exc:
-        err_console.print(f"[red]error:[/] {exc}")
-        return exit_code_for(exc)
-    except typer.Exit as exc:
-        return int(exc.exit_code)
-    except typer.Abort:
-        err_console.print("aborted")
-        return 130
-    except Exception as exc:  # click's usage errors
-        from click import ClickException
-
-        if isinstance(exc, ClickException):
-            exc.show()
-            return exc.exit_code
-        raise
-    return 0
+    return run_cli(app, argv, err_console)
 
 
 if __name__ == "__main__":  # pragma: no cover
