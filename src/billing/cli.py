@@ -12,7 +12,7 @@ import importlib
 import pkgutil
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -22,10 +22,14 @@ from rich.table import Table
 import billing
 from eventram import (
     EXIT_CODES,
+    EventramError,
     ValidationError,
     exit_code_for,
     run_cli,
 )
+
+if TYPE_CHECKING:
+    from billing.bootstrap import BillingApp
 
 __all__ = ["EXIT_CODES", "app", "console", "exit_code_for", "main", "tokens_app"]
 
@@ -100,7 +104,25 @@ def serve(
             log_config=None,
         )
     finally:
+        _snapshot_read_models(service)
         service.close()
+
+
+def _snapshot_read_models(service: BillingApp) -> None:
+    """On a graceful stop, snapshot the read models so the next start replays only the tail."""
+    try:
+        written = service.save_snapshots()
+    except (EventramError, OSError) as exc:
+        err_console.print(
+            f"[yellow]warning:[/] read-model snapshots not written ({exc}); "
+            "the next start rebuilds them from the journal",
+            highlight=False,
+        )
+        return
+    if written:
+        console.print(
+            f"read-model snapshots written: {', '.join(sorted(written))}", highlight=False
+        )
 
 
 def _print_first_tokens(tokens: object) -> None:

@@ -91,3 +91,16 @@ def test_a_restarted_server_serves_every_payment_from_the_journal(tmp_path: Path
         ]
         again = create_payment(server.tenant("acme"))
         assert again["position"] > position
+
+
+def test_a_graceful_stop_snapshots_the_read_models_for_a_fast_next_start(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    with BillingServer(data) as server:
+        _, demo_token = TOKEN_PATTERN.findall(server.stdout())
+        demo = server.client(demo_token)
+        created = demo.post("/payments", json={"user_id": "u", "amount": "2.00", "currency": "EUR"})
+        assert created.status_code == 201
+        assert not any((data / "snapshots").rglob("*.*")), "snapshots before any stop"
+        server.restart()
+        assert any((data / "snapshots").rglob("*.*")), "no snapshot file after a graceful stop"
+        assert server.client(demo_token).get("/payments").json()["total"] == 1
