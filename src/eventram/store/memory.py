@@ -12,7 +12,6 @@ pass, under an index lock (see ``_catch_up``); other readers take no lock.
 
 from __future__ import annotations
 
-import heapq
 import logging
 import threading
 import uuid
@@ -34,7 +33,7 @@ from eventram.errors import (
     ValidationError,
 )
 from eventram.messages import Event
-from eventram.store._posting import PostingIndex
+from eventram.store._indexes import SecondaryIndexes
 from eventram.store.base import (
     ANY,
     AppendRequest,
@@ -47,7 +46,7 @@ from eventram.store.base import (
     describe_expected,
     version_matches,
 )
-from eventram.store.counters import EventCounters, EventStatistics
+from eventram.store.counters import EventStatistics
 from eventram.store.subscription import Subscription
 
 __all__ = ["InMemoryEventStore", "Journal"]
@@ -106,24 +105,12 @@ class InMemoryEventStore:
         # such range is a batch of its own: most batches hold one event and cost nothing here)
         self._batch_firsts: list[int] = []
         self._batch_lasts: list[int] = []
-        self._by_type: PostingIndex[str] = PostingIndex()
-        self._by_stream_type: PostingIndex[str] = PostingIndex()
-        # correlation and causation ids share one index (the bus makes them equal for a
-        # command that starts a conversation: one entry instead of two); ``find`` checks
-        # which of the two an event carries
-        self._by_message_id: PostingIndex[str] = PostingIndex()
         self._metadata_fields = tuple(metadata_fields)
-        self._by_metadata: dict[str, PostingIndex[str]] = {
-            f: PostingIndex() for f in metadata_fields
-        }
+        self._indexes = SecondaryIndexes(self._metadata_fields)
         self._metadata_cache: dict[object, Mapping[str, str]] = {}
         self._metadata_key = itemgetter(*self._metadata_fields) if self._metadata_fields else len
         self._waiters = 0  # threads in wait_for_change: a commit notifies only if there are some
-        self._index_lock = threading.Lock()
         self._type_names: dict[type[Event], str] = {}
-        self._indexed = 0  # secondary indexes and counters hold every position up to this one
-        org, user = (*self._metadata_fields, "organization_id", "user_id")[:2]
-        self._counters = EventCounters(org, user)
         self._pending: deque[list[RecordedEvent]] = deque()
         self._visible = 0
         self._last_time = datetime.min.replace(tzinfo=UTC)
@@ -515,36 +502,8 @@ class InMemoryEventStore:
         self._pending.append(batch)
 
     def _catch_up(self, position: int) -> None:
-        """Bring the secondary indexes and the counters up to at least ``position``.
-
-        Appends only log events; readers that need an index (``find``, ``count``, filtered
-        ``read_all``, ``statistics``) first index what became visible since the last of them,
-        in one pass over those events. That costs what indexing each append would have cost,
-        without the per-call overhead, and only when someone reads. Positions are indexed
-        in order and ``_indexed`` moves only when every index holds them, so a reader bounded
-        by ``_indexed`` never sees a half-indexed event.
-        """
-        if self._indexed >= position:
-            return
-        with self._index_lock:
-            start, stop = self._indexed, self._visible
-            if start >= stop:
-                return
-            events = self._log[start:stop]
-            positions = [e.position for e in events]
-            self._by_type.add_run([e.event_type for e in events], positions)
-            self._by_stream_type.add_run([e.stream_type for e in events], positions)
-            by_message_id = self._by_message_id
-            for event in events:  # one pass, so each id's positions stay ascending
-                correlation, causation = event.correlation_id, event.causation_id
-                if correlation is not None:
-                    by_message_id.add(correlation, event.position)
-                if causation is not None and causation != correlation:
-                    by_message_id.add(causation, event.position)
-            for field, index in self._by_metadata.items():
-                index.add_run([e.metadata.get(field) for e in events], positions)
-            self._counters.add(events)
-            self._indexed = stop
+        """Bring the secondary indexes and counters up to ``position`` (see SecondaryIndexes)."""
+        self._indexes.catch_up(self._log, min(position, self._visible))
 
     def _commit(self, ticket: int, position: int) -> None:
         """Wait for durability, then make every batch up to ``position`` visible."""
@@ -798,61 +757,29 @@ class InMemoryEventStore:
             hi = min(hi, bisect_right(self._log, until, 0, visible, key=_recorded_at))
         if lo >= hi or limit == 0:
             return
-        candidates: list[Sequence[int] | _Union] = []
-        checks: list[Callable[[RecordedEvent], bool]] = []
-        if event_types:
-            types = frozenset(event_types)
-            candidates.append(_Union([self._by_type.get(t) for t in types]))
-            checks.append(lambda e: e.event_type in types)
-        if stream_types:
-            stypes = frozenset(stream_types)
-            candidates.append(_Union([self._by_stream_type.get(t) for t in stypes]))
-            checks.append(lambda e: e.stream_type in stypes)
-        if correlation_id is not None:
-            candidates.append(self._by_message_id.get(correlation_id))
-            checks.append(lambda e: e.correlation_id == correlation_id)
-        if causation_id is not None:
-            candidates.append(self._by_message_id.get(causation_id))
-            checks.append(lambda e: e.causation_id == causation_id)
-        for field, value in (metadata or {}).items():
-            index = self._by_metadata.get(field)
-            if index is None:
-                raise ValidationError(
-                    f"Metadata field {field!r} is not indexed; indexed fields: "
-                    f"{', '.join(self._metadata_fields) or 'none'} (set metadata_fields).",
-                    field="metadata",
-                )
-            candidates.append(index.get(value))
-            checks.append(_metadata_check(field, value))
-        log = self._log
-        found = 0
-        if not candidates:
-            for event in log[lo:hi]:
-                yield event
-                found += 1
-                if found == limit:
-                    return
-            return
-        best = min(candidates, key=lambda c: _window_size(c, lo, hi))
-        for position in _positions_in(best, lo, hi):
-            event = log[position - 1]
-            if all(check(event) for check in checks):
-                yield event
-                found += 1
-                if found == limit:
-                    return
+        yield from self._indexes.matches(
+            self._log,
+            lo,
+            hi,
+            limit,
+            event_types=event_types,
+            stream_types=stream_types,
+            correlation_id=correlation_id,
+            causation_id=causation_id,
+            metadata=metadata,
+        )
 
     def statistics(self, event_type: str, since: datetime, until: datetime) -> EventStatistics:
         """Counts of ``event_type`` by hour, day, organization and user in a time range."""
         self._catch_up(self._visible)
-        return self._counters.statistics(event_type, since, until, self._scan_type)
+        return self._indexes.counters.statistics(event_type, since, until, self._scan_type)
 
     def trends(
         self, event_type: str, since: datetime, until: datetime, interval: str = "day"
     ) -> dict[str, int]:
         """Counts of ``event_type`` per hour, day, week or month in a time range."""
         self._catch_up(self._visible)
-        return self._counters.trends(event_type, since, until, interval, self._scan_type)
+        return self._indexes.counters.trends(event_type, since, until, interval, self._scan_type)
 
     def _scan_type(self, event_type: str, since: datetime, until: datetime) -> list[RecordedEvent]:
         return self.find(event_types=[event_type], since=since, until=until, limit=None)
@@ -907,35 +834,3 @@ def _aware(when: datetime, name: str) -> datetime:
 def _check_limit(limit: int | None) -> None:
     if limit is not None and (type(limit) is not int or limit < 0):
         raise ValidationError(f"limit={limit!r} must be None or an int >= 0.", field="limit")
-
-
-class _Union:
-    """Several ascending position lists read as one, merged lazily from a cursor on."""
-
-    __slots__ = ("lists",)
-
-    def __init__(self, lists: list[Sequence[int]]) -> None:
-        self.lists = [p for p in lists if p]
-
-
-def _window_size(candidate: Sequence[int] | _Union, lo: int, hi: int) -> int:
-    lists = candidate.lists if isinstance(candidate, _Union) else [candidate]
-    return sum(bisect_right(p, hi) - bisect_right(p, lo) for p in lists)
-
-
-def _positions_in(candidate: Sequence[int] | _Union, lo: int, hi: int) -> Iterator[int]:
-    """Positions of a candidate in (lo, hi], ascending, without touching those before lo."""
-    lists = candidate.lists if isinstance(candidate, _Union) else [candidate]
-    runs = [_run(p, bisect_right(p, lo), bisect_right(p, hi)) for p in lists]
-    if len(runs) == 1:
-        return runs[0]
-    return heapq.merge(*runs)
-
-
-def _run(positions: Sequence[int], start: int, stop: int) -> Iterator[int]:
-    for i in range(start, stop):
-        yield positions[i]
-
-
-def _metadata_check(field: str, value: str) -> Callable[[RecordedEvent], bool]:
-    return lambda event: event.metadata.get(field) == value
