@@ -9,9 +9,9 @@ projection's handle) and ``store`` (the event store). A payment of another organ
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 import msgspec
 
@@ -37,7 +37,7 @@ from billing.queries import (
     SearchPayments,
     Suggestion,
 )
-from eventram import NotFoundError, Query, RecordedEvent
+from eventram import EventStore, NotFoundError, Query, RecordedEvent
 from eventram.projection import CounterTable, ProjectionHandle
 from eventram.readmodel import Filter, Search, SortKey, eq, gte, is_in, lte, prefix
 
@@ -61,54 +61,8 @@ _TICK = timedelta(microseconds=1)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-class EventLog(Protocol):
-    """What the event queries read of the event store."""
-
-    def read_stream(
-        self, stream_id: str, from_version: int = 1, limit: int | None = None
-    ) -> list[RecordedEvent]:
-        """Events of one stream from a version."""
-        ...
-
-    def find(
-        self,
-        *,
-        event_types: Sequence[str] | None = None,
-        stream_types: Sequence[str] | None = None,
-        correlation_id: str | None = None,
-        causation_id: str | None = None,
-        metadata: Mapping[str, str] | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        after_position: int = 0,
-        limit: int | None = 100,
-    ) -> list[RecordedEvent]:
-        """Events matching every criterion, in global order."""
-        ...
-
-    def count(
-        self,
-        *,
-        event_types: Sequence[str] | None = None,
-        stream_types: Sequence[str] | None = None,
-        correlation_id: str | None = None,
-        causation_id: str | None = None,
-        metadata: Mapping[str, str] | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-    ) -> int:
-        """How many events ``find`` would return without a limit."""
-        ...
-
-    def statistics(self, event_type: str, since: datetime, until: datetime) -> Any:
-        """Counts of one event type by hour, day, organization and user."""
-        ...
-
-    def trends(
-        self, event_type: str, since: datetime, until: datetime, interval: str = "day"
-    ) -> dict[str, int]:
-        """Counts of one event type per interval bucket."""
-        ...
+EventLog = EventStore
+"""What the event queries read: the event store port."""
 
 
 # -- payments ------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import msgspec
 from eventram.envelope import NewEvent, RecordedEvent
 from eventram.errors import InvalidExpectedVersionError
 from eventram.messages import Event
+from eventram.store.counters import EventStatistics
 
 __all__ = [
     "ANY",
@@ -175,6 +176,30 @@ class EventStore(Protocol):
         limit: int | None = 100,
     ) -> list[RecordedEvent]:
         """Events matching every given criterion, in global order, after a cursor position."""
+        ...
+
+    def count(
+        self,
+        *,
+        event_types: Sequence[str] | None = None,
+        stream_types: Sequence[str] | None = None,
+        correlation_id: str | None = None,
+        causation_id: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> int:
+        """How many events ``find`` would return without a limit."""
+        ...
+
+    def statistics(self, event_type: str, since: datetime, until: datetime) -> EventStatistics:
+        """Counts of one event type by hour, day, organization and user in a time range."""
+        ...
+
+    def trends(
+        self, event_type: str, since: datetime, until: datetime, interval: str = "day"
+    ) -> dict[str, int]:
+        """Counts of one event type per hour, day, week or month in a time range."""
         ...
 
     def subscribe(
