@@ -16,8 +16,10 @@ import logging
 import os
 import threading
 import time
+from _thread import LockType
 from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 from typing import Literal, get_args
 
@@ -42,7 +44,10 @@ log = logging.getLogger("eventram.journal")
 # Frames are synced with fdatasync where there is one (Linux): it flushes the data and the
 # file size that reading it back needs, and skips the timestamps a full fsync also writes.
 _sync_data = getattr(os, "fdatasync", os.fsync)
-_GATHER_LIMIT = 0.005  # seconds a sync leader may wait for the frames of concurrent writers
+_new_lock = threading.Lock
+# rounds a sync leader runs back to back while other writers wait, before handing the lead on:
+# a thread already awake syncs sooner than a parked one can be woken to do it
+_LEAD_ROUNDS = 32
 
 
 @dataclass(frozen=True)
@@ -92,16 +97,12 @@ class JournalWriter:
         self._lock = lock
         self._sync = fsync != "never"
         self._next_position = 1
-        state = threading.Lock()
-        self._cond = threading.Condition(state)
-        self._arrived = threading.Condition(state)  # a frame was written (the leader waits)
+        self._mutex = threading.Lock()
+        self._waiters: list[tuple[int, LockType]] = []  # (ticket, lock) of parked threads
         self._written = 0
         self._durable = 0
         self._syncs = 0
         self._sync_seconds = 0.0
-        self._last_round = 0  # frames the last fsync made durable
-        self._last_sync = 0.0  # seconds the last fsync took
-        self._gathering = False
         self._syncing = False
         self._failure: JournalWriteError | None = None
         self._closed = False
@@ -160,11 +161,8 @@ class JournalWriter:
         self._next_position = batches[-1][-1].position + 1
         # only this method changes _written, always under the store's append lock; a syncer
         # that reads it a moment early covers fewer frames, never a frame not yet written
-        ticket = self._written = self._written + 1
-        if self._gathering:
-            with self._arrived:
-                self._arrived.notify()
-        return ticket
+        self._written += 1
+        return self._written
 
     def _refuse(self) -> None:
         if self._failure is not None and not self._closed:
@@ -177,50 +175,85 @@ class JournalWriter:
             if self._failure is not None:
                 raise self._failure
             return
-        with self._cond:
-            while self._durable < ticket:
-                if self._failure is not None:
-                    raise self._failure
-                if self._syncing:
-                    self._cond.wait()
-                else:
-                    if self._last_round > 1:
-                        self._gather()
-                    self._sync_locked()
+        with self._mutex:
+            self._await(ticket)
 
     # -- syncing -----------------------------------------------------------------------------
 
-    def _gather(self) -> None:
-        """Before a sync shared by concurrent writers, wait for their frames; ``_cond`` held.
+    def _await(self, ticket: int) -> None:
+        """Return once frames up to ``ticket`` are synced, leading a sync when none runs.
 
-        After a sync releases many writers, the quickest one would otherwise sync its frame
-        alone and make the others wait a whole extra round. The leader waits (the condition is
-        released, so writers go on) until as many frames as the last round had are written, or
-        at most as long as the last fsync took (never more than 5 ms).
+        ``_mutex`` is held on entry and on return. While one thread syncs, the others park.
+        Each sync wakes the waiters it made durable; while others still wait, its leader syncs
+        again at once (up to ``_LEAD_ROUNDS`` times), each round covering every frame written
+        during the last, then hands the lead to the oldest waiter: group commit without a
+        gathering delay.
         """
-        self._syncing = True  # the leader's role: followers wait on the condition
-        self._gathering = True
+        while self._durable < ticket:
+            if self._failure is not None:
+                raise self._failure
+            if self._syncing:
+                self._park(ticket)
+            else:
+                self._sync_locked(ticket)
+
+    def _park(self, ticket: int) -> None:
+        """Sleep until a sync wakes this thread; ``_mutex`` is released meanwhile."""
+        # a lock of its own per waiter: waking one costs one release, and a woken thread does
+        # not queue on a shared condition lock behind every other woken thread
+        waiter = _new_lock()
+        waiter.acquire()
+        self._waiters.append((ticket, waiter))
+        self._mutex.release()
         try:
-            deadline = time.perf_counter() + min(self._last_sync, _GATHER_LIMIT)
-            want = self._durable + self._last_round
-            while self._written < want:
-                left = deadline - time.perf_counter()
-                if left <= 0:
-                    return
-                self._arrived.wait(left)
+            waiter.acquire()
         finally:
-            self._gathering = False
-            self._syncing = False
+            self._mutex.acquire()
 
-    def _sync_locked(self) -> None:
-        """fsync the active segment for every frame written so far; ``_cond`` is held on entry.
+    def _wake(self, handoff: bool = True) -> None:
+        """After a sync (``_mutex`` held): wake the waiters it made durable, and one leader."""
+        waiters = self._waiters
+        if not waiters:
+            return
+        if self._failure is not None:
+            self._waiters = []
+            for _, waiter in waiters:
+                waiter.release()
+            return
+        durable = self._durable
+        left = [entry for entry in waiters if entry[0] > durable]
+        if len(left) < len(waiters):
+            for ticket, waiter in waiters:
+                if ticket <= durable:
+                    waiter.release()
+        if left and handoff:
+            oldest = min(left, key=itemgetter(0))
+            left.remove(oldest)
+            oldest[1].release()  # it finds no sync running, so it leads the next
+        self._waiters = left
 
-        The condition is released during the ``fsync`` itself, so other appends keep writing;
-        their frames wait for the next round.
+    def _sync_locked(self, ticket: int = 0) -> None:
+        """Lead sync rounds until frame ``ticket`` is durable and nobody waits (or the cap).
+
+        ``_mutex`` is held on entry. It is released during each ``fsync``, so other appends
+        keep writing; their frames wait for the next round.
         """
+        for _ in range(_LEAD_ROUNDS):
+            try:
+                self._sync_round()
+            except JournalWriteError:
+                if self._durable < ticket:
+                    raise
+                return  # a round for the others failed: they get the error, this frame is safe
+            if self._durable < ticket or not self._waiters or self._durable >= self._written:
+                break
+        self._wake()
+
+    def _sync_round(self) -> None:
+        """One fsync covering every frame written so far; wakes only the waiters it covers."""
         self._syncing = True
         target, fd = self._written, self._fd
-        self._cond.release()
+        self._mutex.release()
         error: OSError | None = None
         started = time.perf_counter()
         try:
@@ -228,31 +261,27 @@ class JournalWriter:
         except OSError as exc:
             error = exc
         finally:
-            self._cond.acquire()
-            self._sync_seconds += time.perf_counter() - started
+            self._mutex.acquire()
             self._syncing = False
-            self._cond.notify_all()
+            self._sync_seconds += time.perf_counter() - started
         if error is not None:
             self._fail(error)
+            self._wake()
             raise self._failure  # type: ignore[misc]
         self._syncs += 1
-        self._last_round = target - self._durable
-        self._last_sync = time.perf_counter() - started
         self._durable = max(self._durable, target)
+        self._wake(handoff=False)
 
     def sync(self) -> None:
         """fsync now every frame written so far (whatever the policy)."""
-        with self._cond:
-            while self._syncing:
-                self._cond.wait()
+        with self._mutex:
             if self._failure is not None:
                 raise self._failure
-            if self._durable < self._written:
-                self._sync_locked()
+            self._await(self._written)
 
     def _sync_periodically(self) -> None:
         while not self._stop.wait(self._interval):
-            with self._cond:
+            with self._mutex:
                 if self._syncing or self._durable >= self._written or self._failure is not None:
                     continue
                 try:
@@ -265,7 +294,6 @@ class JournalWriter:
         """Remember a failure that makes the file's state unknown: every later write refuses."""
         if self._failure is None:
             self._failure = JournalWriteError(str(self.path), error)
-        self._cond.notify_all()
 
     # -- segments ----------------------------------------------------------------------------
 
@@ -277,19 +305,13 @@ class JournalWriter:
 
     def _rotate(self) -> None:
         """Seal the active segment (synced unless ``never``) and open the next one."""
-        with self._cond:
-            while self._syncing:
-                self._cond.wait()
-            if self._sync and self._durable < self._written:
-                started = time.perf_counter()
-                try:
-                    _sync_data(self._fd)
-                except OSError as exc:
-                    self._fail(exc)
-                    raise self._failure from exc  # type: ignore[misc]
-                self._syncs += 1
-                self._sync_seconds += time.perf_counter() - started
-                self._durable = self._written
+        with self._mutex:
+            if self._sync:
+                self._await(self._written)
+            else:
+                while self._syncing:  # an explicit sync() of the old file: let it finish
+                    self._park(self._written)
+                self._wake()  # if it woke this thread to lead, pass the lead on
             fd = self._create(SegmentHeader(self._index + 1, self._next_position))
             old, self._fd = self._fd, fd
             self._index += 1
@@ -302,14 +324,15 @@ class JournalWriter:
             os.ftruncate(self._fd, start)
         except OSError as exc:
             log.error("Could not cut a partial frame off %s: %s", self.path, exc)
-            with self._cond:
+            with self._mutex:
                 self._fail(cause)
+                self._wake()
 
     # -- closing -----------------------------------------------------------------------------
 
     def close(self) -> None:
         """Sync what was written, close the segment and release the directory lock."""
-        with self._cond:
+        with self._mutex:
             if self._closed:
                 return
             self._closed = True
