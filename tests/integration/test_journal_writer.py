@@ -12,6 +12,7 @@ import pytest
 
 from eventram import NewEvent, RecordedEvent, StoreClosedError, ValidationError, registry
 from eventram.durable import open_store
+from eventram.envelope import to_epoch_us
 from eventram.store.journal.reader import JournalReader
 from eventram.store.journal.segment import list_segments
 from eventram.store.journal.writer import JournalTail, JournalWriter
@@ -31,8 +32,8 @@ def _batch(position: int) -> list[RecordedEvent]:
             "s",
             "",
             registry.check(event),
-            uuid4(),
-            datetime.now(UTC),
+            uuid4().int,
+            to_epoch_us(datetime.now(UTC)),
             None,
             None,
             {},

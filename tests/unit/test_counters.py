@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from eventram import RecordedEvent, ValidationError
+from eventram.envelope import to_epoch_us
 from eventram.store.counters import EventCounters, bucket_key
 
 T0 = datetime(2024, 3, 1, tzinfo=UTC)
@@ -21,8 +22,8 @@ def _event(when: datetime, event_type: str = "Paid", **metadata: str) -> Recorde
         stream_id="s",
         stream_type="",
         event_type=event_type,
-        event_id=uuid.uuid4(),
-        recorded_at=when,
+        event_id_int=uuid.uuid4().int,
+        recorded_at_us=to_epoch_us(when),
         correlation_id=None,
         causation_id=None,
         metadata=metadata,

@@ -9,14 +9,12 @@ streams and id index but never changes them; the store inserts what the builder 
 
 from __future__ import annotations
 
-import uuid
 from bisect import bisect_right
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from operator import itemgetter
 
 from eventram.codec import EventRegistry
-from eventram.envelope import NewEvent, RecordedEvent, new_event_id
+from eventram.envelope import NewEvent, RecordedEvent, new_event_int, uuid_of
 from eventram.errors import (
     ConcurrencyError,
     DuplicateEventIdError,
@@ -77,15 +75,16 @@ class BatchBuilder:
         metadata: Mapping[str, str] | None,
         correlation_id: str | None,
         causation_id: str | None,
-        now: datetime,
+        now: int,
         position: int,
-        seen_ids: set[uuid.UUID] | None = None,
+        seen_ids: set[int] | None = None,
     ) -> list[RecordedEvent] | AppendResult:
         """Check one stream's batch and build its envelopes, starting at global ``position``.
 
-        Returns the envelopes, or the first result when the batch is a retry of one already
-        stored. In a bulk append, ``seen_ids`` holds the caller-chosen ids of the batches
-        before this one: reusing one of them is refused.
+        ``now`` is the batch's ``recorded_at_us``. Returns the envelopes, or the first result
+        when the batch is a retry of one already stored. In a bulk append, ``seen_ids`` holds
+        the caller-chosen ids (as integers) of the batches before this one: reusing one of them
+        is refused.
         """
         if not isinstance(stream_id, str) or not stream_id:
             raise ValidationError(
@@ -140,7 +139,7 @@ class BatchBuilder:
                     stream_id,
                     stream_type,
                     name_of(data),
-                    new_event_id(),
+                    new_event_int(),
                     now,
                     correlation_id,
                     causation_id,
@@ -150,7 +149,7 @@ class BatchBuilder:
                 )
             ]
         version = current + 1
-        new_id = new_event_id
+        new_id = new_event_int
         plain: Sequence[Event] = events  # type: ignore[assignment]  # checked above
         return [
             RecordedEvent(
@@ -179,9 +178,9 @@ class BatchBuilder:
         metadata: Mapping[str, str] | None,
         correlation_id: str | None,
         causation_id: str | None,
-        now: datetime,
+        now: int,
         position: int,
-        seen_ids: set[uuid.UUID] | None,
+        seen_ids: set[int] | None,
     ) -> list[RecordedEvent] | AppendResult:
         """``_prepare`` for a batch with caller-chosen ids: duplicates and retries are checked."""
         ids, datas, metas = self._unpack(stream_id, events)
@@ -221,7 +220,7 @@ class BatchBuilder:
             if clash:
                 raise DuplicateEventIdError(
                     stream_id,
-                    sorted(clash, key=str),
+                    [uuid_of(i) for i in sorted(clash)],
                     "also appear in another stream's batch of the same bulk append",
                 )
             seen_ids.update(ids)
@@ -259,27 +258,29 @@ class BatchBuilder:
 
     def _unpack(
         self, stream_id: str, events: Sequence[EventLike]
-    ) -> tuple[list[uuid.UUID], list[Event], list[Mapping[str, str] | None]]:
-        ids: list[uuid.UUID] = []
+    ) -> tuple[list[int], list[Event], list[Mapping[str, str] | None]]:
+        ids: list[int] = []
         datas: list[Event] = []
         metas: list[Mapping[str, str] | None] = []
         for item in events:
             if isinstance(item, NewEvent):
-                ids.append(item.event_id)
+                ids.append(item.event_id.int)
                 datas.append(item.data)
                 metas.append(item.metadata)
             else:
-                ids.append(new_event_id())
+                ids.append(new_event_int())
                 datas.append(item)
                 metas.append(None)
         if len(set(ids)) != len(ids):
             dupes = sorted({i for i in ids if ids.count(i) > 1}, key=ids.index)
-            raise DuplicateEventIdError(stream_id, dupes, "appear more than once in that batch")
+            raise DuplicateEventIdError(
+                stream_id, [uuid_of(i) for i in dupes], "appear more than once in that batch"
+            )
         return ids, datas, metas
 
-    def _replayed(self, stream_id: str, ids: list[uuid.UUID]) -> AppendResult | None:
+    def _replayed(self, stream_id: str, ids: list[int]) -> AppendResult | None:
         by_id = self._by_id
-        known = [by_id[i.int] for i in ids if i.int in by_id]
+        known = [by_id[i] for i in ids if i in by_id]
         if not known:
             return None
         first = known[0]
@@ -287,7 +288,7 @@ class BatchBuilder:
         if (
             len(known) == len(ids)
             and first.stream_id == stream_id
-            and [e.event_id for e in batch] == ids
+            and [e.event_id_int for e in batch] == ids
         ):
             return result_of(batch)
         raise DuplicateEventIdError(

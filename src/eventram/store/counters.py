@@ -23,7 +23,6 @@ __all__ = ["EventCounters", "EventStatistics", "Interval", "bucket_key"]
 HOUR = 3600
 HOUR_US = HOUR * 1_000_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_ONE_HOUR = timedelta(hours=1)
 UNKNOWN = "unknown"
 
 
@@ -67,23 +66,14 @@ class EventCounters:
 
     def _add(self, events: Sequence[RecordedEvent]) -> None:
         org_field, user_field = self._org, self._user
-        # events come in time order, many in the same hour: find each event's hour by
-        # comparing with the current hour's bounds, and count with Counter (in C) before
-        # touching the cells once per distinct key
-        start = end = _EPOCH
-        hour = 0
+        # count with Counter (in C) before touching the cells once per distinct key
         keys: list[tuple[str, int, str, str]] = []
         for event in events:
-            when = event.recorded_at
-            if not start <= when < end:
-                hour = int(when.timestamp()) // HOUR
-                start = datetime.fromtimestamp(hour * HOUR, UTC)
-                end = start + _ONE_HOUR
             meta = event.metadata
             keys.append(
                 (
                     event.event_type,
-                    hour,
+                    event.recorded_at_us // HOUR_US,
                     meta.get(org_field, UNKNOWN),
                     meta.get(user_field, UNKNOWN),
                 )
@@ -176,7 +166,7 @@ class EventCounters:
     ) -> Iterable[tuple[int, Counter[tuple[str, str]]]]:
         cells: dict[int, Counter[tuple[str, str]]] = {}
         for event in scan(event_type, since, until):
-            hour = int(event.recorded_at.timestamp()) // HOUR
+            hour = event.recorded_at_us // HOUR_US
             meta = event.metadata
             key = (meta.get(self._org, UNKNOWN), meta.get(self._user, UNKNOWN))
             cells.setdefault(hour, Counter())[key] += 1

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from bisect import bisect_left, bisect_right
 from collections import deque
@@ -24,7 +25,7 @@ from operator import attrgetter
 from typing import Protocol
 
 from eventram.codec import EventRegistry, registry
-from eventram.envelope import RecordedEvent
+from eventram.envelope import RecordedEvent, to_epoch_us
 from eventram.errors import (
     ConcurrencyError,
     StoreClosedError,
@@ -92,7 +93,7 @@ class InMemoryEventStore:
         self._clock = clock
         self._log: list[RecordedEvent] = []
         self._streams: dict[str, list[RecordedEvent]] = {}
-        self._by_id: dict[int, RecordedEvent] = {}  # by event_id.int (UUID hashes in Python)
+        self._by_id: dict[int, RecordedEvent] = {}  # by event_id_int
         # first and last positions of every batch of more than one event (a position in no
         # such range is a batch of its own: most batches hold one event and cost nothing here)
         self._batch_firsts: list[int] = []
@@ -111,7 +112,7 @@ class InMemoryEventStore:
         self._waiters = 0  # threads in wait_for_change: a commit notifies only if there are some
         self._pending: deque[list[RecordedEvent]] = deque()
         self._visible = 0
-        self._last_time = datetime.min.replace(tzinfo=UTC)
+        self._last_time = _MIN_TIME  # recorded_at_us of the last batch inserted
         self._listeners: list[CommitListener] = []
         self._failure: BaseException | None = None
         self._closed = False
@@ -172,7 +173,7 @@ class InMemoryEventStore:
         errors: dict[str, Exception] = {}
         batches: list[list[RecordedEvent]] = []
         seen: set[str] = set()
-        seen_ids: set[uuid.UUID] = set()
+        seen_ids: set[int] = set()
         with self._lock:
             if self._closed or self._failure is not None:
                 self._check_writable()
@@ -230,15 +231,18 @@ class InMemoryEventStore:
                 "fix the disk problem and restart the process to recover from the journal."
             ) from self._failure
 
-    def _next_time(self) -> datetime:
-        now = self._clock()
-        if now.tzinfo is None:
-            raise ValidationError("The store's clock returned a naive datetime; use UTC.")
-        if now.utcoffset():
-            now = now.astimezone(UTC)
-        if now < self._last_time:
-            now = self._last_time  # keep the log time-ordered so time ranges can bisect it
-        return now
+    def _next_time(self) -> int:
+        """The next batch's ``recorded_at_us``: the clock's time, or the last batch's if later."""
+        if self._clock is utc_now:  # the default clock, read without building a datetime
+            now = _time_ns() // 1000
+        else:
+            when = self._clock()
+            if when.utcoffset() is None:
+                raise ValidationError("The store's clock returned a naive datetime; use UTC.")
+            now = to_epoch_us(when)
+        last = self._last_time
+        # keep the log time-ordered so time ranges can bisect it (and share the int when equal)
+        return last if now <= last else now
 
     def _insert(self, batch: list[RecordedEvent]) -> None:
         """Add a batch to the log, its stream and the id index (not yet visible to readers).
@@ -249,19 +253,19 @@ class InMemoryEventStore:
         stream = self._streams.get(first.stream_id)
         if stream is None:
             stream = self._streams[first.stream_id] = []
-        self._last_time = first.recorded_at
+        self._last_time = first.recorded_at_us
         by_id = self._by_id
         if len(batch) == 1:
             self._log.append(first)
             stream.append(first)
-            by_id[first.event_id.int] = first
+            by_id[first.event_id_int] = first
         else:
             self._batch_firsts.append(first.position)
             self._batch_lasts.append(batch[-1].position)
             self._log.extend(batch)
             stream.extend(batch)
             for event in batch:
-                by_id[event.event_id.int] = event
+                by_id[event.event_id_int] = event
         self._pending.append(batch)
 
     def _catch_up(self, position: int) -> None:
@@ -513,11 +517,11 @@ class InMemoryEventStore:
         lo, hi = max(after_position, 0), visible  # candidate positions are in (lo, hi]
         self._catch_up(visible)
         if since is not None:
-            since = _aware(since, "since")
-            lo = max(lo, bisect_left(self._log, since, 0, visible, key=_recorded_at))
+            since_us = to_epoch_us(_aware(since, "since"))
+            lo = max(lo, bisect_left(self._log, since_us, 0, visible, key=_recorded_at_us))
         if until is not None:
-            until = _aware(until, "until")
-            hi = min(hi, bisect_right(self._log, until, 0, visible, key=_recorded_at))
+            until_us = to_epoch_us(_aware(until, "until"))
+            hi = min(hi, bisect_right(self._log, until_us, 0, visible, key=_recorded_at_us))
         if lo >= hi or limit == 0:
             return
         yield from self._indexes.matches(
@@ -580,7 +584,9 @@ class InMemoryEventStore:
         return self._visible
 
 
-_recorded_at = attrgetter("recorded_at")
+_recorded_at_us = attrgetter("recorded_at_us")
+_time_ns = time.time_ns
+_MIN_TIME = to_epoch_us(datetime.min.replace(tzinfo=UTC))
 
 
 def _aware(when: datetime, name: str) -> datetime:

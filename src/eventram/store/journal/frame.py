@@ -5,19 +5,19 @@ CRC32C covers the length field and the payload, so a flipped length is caught li
 payload byte. A batch is encoded as an array: the fields its events share (first position and
 version, stream, time, correlation, causation, metadata) once, then one small array per event;
 decoding goes through typed ``msgspec`` Structs and builds each ``RecordedEvent`` in one call.
+An event id is 16 bytes (big-endian, the UUID's bytes) and a time a msgpack timestamp.
 """
 
 from __future__ import annotations
 
 import struct
-import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 import google_crc32c
 import msgspec
 
-from eventram.envelope import RecordedEvent
+from eventram.envelope import RecordedEvent, to_epoch_us
 from eventram.errors import ValidationError
 
 __all__ = [
@@ -39,10 +39,12 @@ _crc = google_crc32c.value
 _extend = google_crc32c.extend
 _pack = FRAME_HEADER.pack
 _LENGTH = struct.Struct("<I")
-_encoder = msgspec.msgpack.Encoder(uuid_format="bytes")  # 16 bytes, not 36 characters
+_encoder = msgspec.msgpack.Encoder()
+_from_bytes = int.from_bytes
 
-# (event_id, event_type, payload, schema_version, metadata or None when it is the batch's)
-_Entry = tuple[uuid.UUID, str, bytes, int, dict[str, str] | None]
+# (event_id (16 bytes), event_type, payload, schema_version, metadata or None when it is the
+# batch's)
+_Entry = tuple[bytes, str, bytes, int, dict[str, str] | None]
 
 
 # (position, version, stream_id, stream_type, recorded_at, correlation_id, causation_id,
@@ -94,7 +96,7 @@ def encode_frame(batches: Sequence[Sequence[RecordedEvent]]) -> bytes:
                     e.correlation_id,
                     e.causation_id,
                     e.metadata,
-                    ((e.event_id, e.event_type, e.payload, e.schema_version, None),),
+                    ((_id_bytes(e), e.event_type, e.payload, e.schema_version, None),),
                 ),
             )
         )
@@ -103,14 +105,14 @@ def encode_frame(batches: Sequence[Sequence[RecordedEvent]]) -> bytes:
     for batch in batches:
         first = batch[0]
         meta = first.metadata
-        entries: list[tuple[uuid.UUID, str, bytes, int, Mapping[str, str] | None]] = [
-            (first.event_id, first.event_type, first.payload, first.schema_version, None)
+        entries: list[tuple[bytes, str, bytes, int, Mapping[str, str] | None]] = [
+            (_id_bytes(first), first.event_type, first.payload, first.schema_version, None)
         ]
         for e in batch[1:]:
             own = e.metadata
             entries.append(
                 (
-                    e.event_id,
+                    _id_bytes(e),
                     e.event_type,
                     e.payload,
                     e.schema_version,
@@ -131,6 +133,10 @@ def encode_frame(batches: Sequence[Sequence[RecordedEvent]]) -> bytes:
             )
         )
     return _framed(_encoder.encode(encoded))
+
+
+def _id_bytes(event: RecordedEvent) -> bytes:
+    return event.event_id_int.to_bytes(16)  # what UUID.bytes gives
 
 
 def _framed(payload: bytes) -> bytes:
@@ -193,6 +199,7 @@ def decode_payload(
     ) in _decoder.decode(payload):
         meta = meta_of(raw_meta)
         stream_type = names.setdefault(stream_type, stream_type)
+        at_us = to_epoch_us(at)
         if len(entries) == 1:  # the usual batch: one command, one event
             ((event_id, event_type, body, schema_version, own_meta),) = entries
             batches.append(
@@ -203,8 +210,8 @@ def decode_payload(
                         stream_id,
                         stream_type,
                         names.setdefault(event_type, event_type),
-                        event_id,
-                        at,
+                        _from_bytes(event_id),
+                        at_us,
                         correlation,
                         causation,
                         meta if own_meta is None else own_meta,
@@ -222,8 +229,8 @@ def decode_payload(
                     stream_id,
                     stream_type,
                     names.setdefault(event_type, event_type),
-                    event_id,
-                    at,
+                    _from_bytes(event_id),
+                    at_us,
                     correlation,
                     causation,
                     meta if own_meta is None else own_meta,
