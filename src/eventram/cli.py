@@ -88,6 +88,7 @@ def _summary_json(summary: JournalSummary) -> dict[str, Any]:
                 "index": s.index,
                 "file": s.path.name,
                 "bytes": s.size,
+                "file_bytes": s.file_size,
                 "frames": s.frames,
                 "events": s.events,
                 "first_position": s.first_position,
@@ -123,11 +124,18 @@ def inspect_command(data_dir: DataDir, as_json: AsJson = False) -> None:
         console.print_json(json.dumps(_summary_json(summary)))
         return
     table = Table(title=f"journal {summary.directory}")
-    for column in ("segment", "bytes", "frames", "events", "positions"):
+    for column in ("segment", "bytes", "on disk", "frames", "events", "positions"):
         table.add_column(column, justify="left" if column == "segment" else "right")
     for s in summary.segments:
         positions = f"{s.first_position}..{s.last_position}" if s.first_position else "-"
-        table.add_row(s.path.name, f"{s.size:,}", f"{s.frames:,}", f"{s.events:,}", positions)
+        table.add_row(
+            s.path.name,
+            f"{s.size:,}",
+            f"{s.file_size:,}",
+            f"{s.frames:,}",
+            f"{s.events:,}",
+            positions,
+        )
     console.print(table)
     console.print(
         f"{summary.frames:,} frames, {summary.events:,} events in {summary.streams:,} streams, "

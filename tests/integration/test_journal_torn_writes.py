@@ -71,10 +71,10 @@ def test_a_torn_last_frame_is_cut_at_every_byte_offset(
             reopened.close()
 
 
-def test_a_zero_filled_tail_is_cut_like_a_torn_frame(
+def test_zeros_after_the_last_frame_are_a_clean_end_and_appends_go_on_over_them(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    # given a journal followed by zeros (space the file system allocated but never wrote)
+    # given a journal followed by zeros (space preallocated, or allocated but never written)
     logged = _build(tmp_path, bulk=False)
     segment = frames_of(tmp_path)[-1].path
     with segment.open("ab") as f:
@@ -82,10 +82,41 @@ def test_a_zero_filled_tail_is_cut_like_a_torn_frame(
     # when the store starts
     with caplog.at_level(logging.WARNING, logger="eventram.journal"):
         store = open_store(tmp_path)
-    # then the zeros are dropped and every event is there
+    # then nothing is cut or reported, every event is there, and appends go on after them
     try:
         assert store.read_all() == logged
-        assert "dropped 4096 byte(s)" in caplog.text
+        assert store.recovery is not None
+        assert store.recovery.dropped_bytes == 0
+        assert caplog.text == ""
+        store.append("after", [ItemAdded(sku="after")])
+    finally:
+        store.close()
+    reopened = open_store(tmp_path)
+    try:
+        assert reopened.read_all()[:-1] == logged
+        assert reopened.read_all()[-1].stream_id == "after"
+    finally:
+        reopened.close()
+
+
+def test_a_torn_frame_followed_by_preallocated_zeros_is_cut(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # given a last frame of which only its first half reached the disk, zeros after it
+    logged = _build(tmp_path, bulk=False)
+    last = frames_of(tmp_path)[-1]
+    data = bytearray(last.path.read_bytes())
+    half = last.offset + last.size // 2
+    data[half:] = bytes(len(data) - half + 65_536)
+    last.path.write_bytes(bytes(data))
+    # when the store starts
+    with caplog.at_level(logging.WARNING, logger="eventram.journal"):
+        store = open_store(tmp_path)
+    # then the torn frame is cut with a warning and every earlier event is there
+    try:
+        dropped = sum(len(batch) for batch in last.batches)
+        assert store.read_all() == logged[:-dropped]
+        assert "torn frame" in caplog.text
     finally:
         store.close()
 

@@ -19,9 +19,10 @@ import msgspec
 
 from eventram.envelope import RecordedEvent
 from eventram.errors import NotFoundError
-from eventram.store.journal.frame import FRAME_HEADER, decode_payload, find_frame, frame_at
+from eventram.store.journal.frame import FRAME_HEADER, decode_payload, frame_at
 from eventram.store.journal.lock import DirectoryLock
 from eventram.store.journal.reader import Damage, JournalReader, Progress
+from eventram.store.journal.scan import next_sound_frame
 from eventram.store.journal.segment import HEADER_SIZE, fsync_directory, list_segments
 
 __all__ = [
@@ -49,11 +50,14 @@ def journal_dir(data_dir: Path) -> Path:
 
 @dataclass
 class SegmentSummary:
-    """One segment: its file, size, and the frames, events and positions it holds."""
+    """One segment: its file, sizes, and the frames, events and positions it holds."""
 
     index: int
     path: Path
     size: int
+    """Bytes in use: the header and the sound frames."""
+    file_size: int
+    """Bytes on disk, with the zeros preallocated after the frames."""
     frames: int = 0
     events: int = 0
     first_position: int | None = None
@@ -76,7 +80,7 @@ class JournalSummary:
 
     @property
     def bytes_per_event(self) -> float:
-        """Journal bytes (headers included) per event."""
+        """Journal bytes in use (headers included, preallocated zeros not) per event."""
         return self.bytes / self.events if self.events else 0.0
 
 
@@ -85,14 +89,16 @@ def inspect(data_dir: Path, *, progress: Progress | None = None) -> JournalSumma
     directory = journal_dir(data_dir)
     reader = JournalReader(directory, progress=progress)
     segments = {
-        index: SegmentSummary(index, path, path.stat().st_size) for index, path in reader.segments
+        index: SegmentSummary(index, path, HEADER_SIZE, path.stat().st_size)
+        for index, path in reader.segments
     }
-    summary = JournalSummary(directory, list(segments.values()), bytes=reader.total_bytes)
+    summary = JournalSummary(directory, list(segments.values()))
     streams: set[str] = set()
     types: Counter[str] = Counter()
     for frame in reader.frames():
         segment = segments[frame.segment]
         segment.frames += 1
+        segment.size = frame.offset + frame.size
         for batch in frame.batches:
             if segment.first_position is None:
                 segment.first_position = batch[0].position
@@ -100,6 +106,7 @@ def inspect(data_dir: Path, *, progress: Progress | None = None) -> JournalSumma
             segment.events += len(batch)
             streams.add(batch[0].stream_id)
             types.update(e.event_type for e in batch)
+    summary.bytes = sum(s.size for s in summary.segments)
     summary.frames = sum(s.frames for s in summary.segments)
     summary.events = sum(s.events for s in summary.segments)
     summary.last_position = reader.next_position - 1
@@ -165,7 +172,7 @@ def repair(data_dir: Path, *, progress: Progress | None = None) -> RepairReport:
         for path in affected:
             data = path.read_bytes()
             if path == damage.path:
-                lost.count(data, find_frame(data, damage.offset + 1))
+                lost.count(data, next_sound_frame(data, damage.offset + 1))
                 removed_bytes += len(data) - damage.offset
                 if damage.offset == 0:
                     path.unlink()
@@ -173,7 +180,7 @@ def repair(data_dir: Path, *, progress: Progress | None = None) -> RepairReport:
                 else:
                     _truncate(path, damage.offset)
             else:
-                lost.count(data, find_frame(data, HEADER_SIZE))
+                lost.count(data, next_sound_frame(data, HEADER_SIZE))
                 removed_bytes += len(data)
                 path.unlink()
                 removed.append(path)
@@ -204,7 +211,7 @@ class _Lost:
         while offset is not None:
             end, why = frame_at(data, offset)
             if why is not None:
-                offset = find_frame(data, offset + 1)
+                offset = next_sound_frame(data, offset + 1)
                 continue
             try:
                 batches = decode_payload(memoryview(data)[offset + FRAME_HEADER.size : end])

@@ -1,7 +1,8 @@
 """Walks a journal's segments and frames in order, checking headers, CRCs and positions.
 
-Reading stops at the first damage and describes it. Damage is *torn* when it sits in the last
-segment and no sound frame follows it: what a crash in the middle of a write leaves behind,
+Zeros after a segment's last frame are space the writer preallocated: the clean end of that
+segment. Reading stops at the first damage and describes it. Damage is *torn* when it sits in
+the last segment and no sound frame follows it: what a crash in the middle of a write leaves behind,
 safe to cut. Anything else (a bad frame with sound frames after it, a bad header, a gap in the
 positions) is corruption that needs an operator (``eventram journal verify|repair``).
 """
@@ -21,8 +22,8 @@ from eventram.store.journal.frame import (
     MAX_PAYLOAD,
     Interner,
     decode_payload,
-    find_frame,
 )
+from eventram.store.journal.scan import next_sound_frame, zeros_from
 from eventram.store.journal.segment import HEADER_SIZE, list_segments, parse_header
 
 __all__ = ["Damage", "Frame", "JournalReader", "Progress", "RawFrame"]
@@ -48,7 +49,7 @@ class Damage:
     torn: bool
     """True for a torn tail (the end of the last segment, nothing sound after it)."""
     dropped: int
-    """Bytes from ``offset`` to the end of that file."""
+    """Bytes from ``offset`` to the end of that file (preallocated zeros included)."""
 
 
 @dataclass(frozen=True)
@@ -116,9 +117,13 @@ class JournalReader:
                     self.end = (index, offset)
                     yield index, path, frames, batches
                 if why is not None:
-                    torn = number == last and find_frame(data, offset + 1) is None
-                    self.damage = Damage(path, offset, why, torn, size - offset)
-                    return
+                    if zeros_from(data, offset):  # preallocated space: the segment ends here
+                        self.end = (index, offset)
+                        offset = size
+                    else:
+                        torn = number == last and next_sound_frame(data, offset + 1) is None
+                        self.damage = Damage(path, offset, why, torn, size - offset)
+                        return
                 if self._progress is not None:
                     self._progress(done + offset, self.total_bytes)
             done += size
@@ -201,8 +206,13 @@ class JournalReader:
                 f"before it ends at position {self.next_position - 1}"
             )
         if why is not None:
-            # a crash while a segment was being created leaves at most a partial header
-            torn = last and isinstance(header, str) and len(data) <= HEADER_SIZE
+            # a crash while a segment was being created leaves at most a partial header (and,
+            # with fsync=never, perhaps the zeros preallocated after it but not the header)
+            torn = (
+                last
+                and isinstance(header, str)
+                and (len(data) <= HEADER_SIZE or zeros_from(data, 0))
+            )
             self.damage = Damage(path, 0, why, torn, len(data))
             return None
         self.end = (index, HEADER_SIZE)

@@ -102,7 +102,8 @@ def recover(
 def _cut_torn_tail(damage: Damage) -> None:
     log.warning(
         "The journal ends with a torn frame (a crash during a write): dropped %d byte(s) "
-        "from %s at offset %d (%s). They were never acknowledged.",
+        "from %s at offset %d (%s), the torn frame and any zeros preallocated after it. "
+        "The frame was never acknowledged.",
         damage.dropped,
         damage.path,
         damage.offset,

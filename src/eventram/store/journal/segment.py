@@ -2,7 +2,8 @@
 
 A segment is named by its index (``segment-00000001.jrnl``) and starts with a 32-byte header:
 magic, format version, index, the global position of its first event, and a CRC32C of those
-fields. The writer rotates to a new segment when the next frame would pass the size limit.
+fields; frames follow, then the zeros the writer preallocates ahead of them. The writer
+rotates to a new segment when the next frame would pass the size limit.
 """
 
 from __future__ import annotations
@@ -89,13 +90,13 @@ def parse_header(data: bytes, path: Path) -> SegmentHeader | str:
 
 
 def create_segment(directory: Path, header: SegmentHeader, *, sync: bool) -> int:
-    """Create a segment holding only its header; return a file descriptor open for appending.
+    """Create a segment holding only its header; return a file descriptor open read-write.
 
     With ``sync`` the header and the directory entry are on disk before this returns. On an
     error nothing is left behind.
     """
     path = segment_path(directory, header.index)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND | os.O_CLOEXEC, 0o644)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
     try:
         data = header.encode()
         if os.write(fd, data) != len(data):

@@ -21,10 +21,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Literal, NoReturn, get_args
 
 from eventram.envelope import RecordedEvent
 from eventram.errors import JournalWriteError, StoreClosedError, ValidationError
+from eventram.store.journal.active import ActiveSegment
 from eventram.store.journal.frame import encode_frame
 from eventram.store.journal.lock import DirectoryLock
 from eventram.store.journal.segment import (
@@ -106,27 +107,26 @@ class JournalWriter:
         self._syncing = False
         self._failure: JournalWriteError | None = None
         self._closed = False
-        self._fd = -1
+        self._segment: ActiveSegment | None = None
         self._index = 0
-        self._size = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def open(self, tail: JournalTail) -> None:
         """Go on appending where ``tail`` says the journal ends (index 0: start segment 1)."""
-        if self._fd >= 0:
+        if self._segment is not None:
             raise StoreClosedError("The journal writer is already open.")
         self._next_position = tail.next_position
         if tail.index == 0:
-            self._fd = self._create(SegmentHeader(1, tail.next_position))
-            self._index, self._size = 1, HEADER_SIZE
+            self._segment = self._create(SegmentHeader(1, tail.next_position))
+            self._index = 1
         else:
             path = segment_path(self.directory, tail.index)
             try:
-                self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC)
+                self._segment = ActiveSegment.open(path, tail.size, self._segment_size)
             except OSError as exc:
                 raise JournalWriteError(str(path), exc) from exc
-            self._index, self._size = tail.index, tail.size
+            self._index = tail.index
         if self.policy == "interval":
             self._thread = threading.Thread(
                 target=self._sync_periodically, name="eventram-journal-fsync", daemon=True
@@ -142,29 +142,26 @@ class JournalWriter:
 
     def write(self, batches: Sequence[Sequence[RecordedEvent]]) -> int:
         """Append ``batches`` as one frame; return its ticket. Nothing is left of a failed write."""
-        if self._failure is not None or self._closed or self._fd < 0:
+        segment = self._segment
+        if segment is None or self._failure is not None or self._closed:
             self._refuse()
         frame = encode_frame(batches)
-        size = len(frame)
-        start = self._size
-        if start + size > self._segment_size and start > HEADER_SIZE:
-            self._rotate()
-            start = self._size
+        start = segment.size
+        if start + len(frame) > self._segment_size and start > HEADER_SIZE:
+            segment = self._rotate()
+            start = segment.size
         try:
-            written = os.write(self._fd, frame)
-            while written < size:
-                written += os.write(self._fd, frame[written:])
+            segment.append(frame, mapped=self.policy != "always" or bool(self._waiters))
         except OSError as exc:
             self._cut_back(start, exc)
             raise JournalWriteError(str(self.path), exc) from exc
-        self._size = start + size
         self._next_position = batches[-1][-1].position + 1
         # only this method changes _written, always under the store's append lock; a syncer
         # that reads it a moment early covers fewer frames, never a frame not yet written
         self._written += 1
         return self._written
 
-    def _refuse(self) -> None:
+    def _refuse(self) -> NoReturn:
         if self._failure is not None and not self._closed:
             raise self._failure
         raise StoreClosedError("The journal is not open; open the store again to write.")
@@ -252,7 +249,7 @@ class JournalWriter:
     def _sync_round(self) -> None:
         """One fsync covering every frame written so far; wakes only the waiters it covers."""
         self._syncing = True
-        target, fd = self._written, self._fd
+        target, fd = self._written, self._segment.fd  # type: ignore[union-attr]
         self._mutex.release()
         error: OSError | None = None
         started = time.perf_counter()
@@ -297,13 +294,15 @@ class JournalWriter:
 
     # -- segments ----------------------------------------------------------------------------
 
-    def _create(self, header: SegmentHeader) -> int:
+    def _create(self, header: SegmentHeader) -> ActiveSegment:
+        path = segment_path(self.directory, header.index)
         try:
-            return create_segment(self.directory, header, sync=self._sync)
+            fd = create_segment(self.directory, header, sync=self._sync)
+            return ActiveSegment(path, fd, HEADER_SIZE, self._segment_size)
         except OSError as exc:
-            raise JournalWriteError(str(segment_path(self.directory, header.index)), exc) from exc
+            raise JournalWriteError(str(path), exc) from exc
 
-    def _rotate(self) -> None:
+    def _rotate(self) -> ActiveSegment:
         """Seal the active segment (synced unless ``never``) and open the next one."""
         with self._mutex:
             if self._sync:
@@ -312,16 +311,17 @@ class JournalWriter:
                 while self._syncing:  # an explicit sync() of the old file: let it finish
                     self._park(self._written)
                 self._wake()  # if it woke this thread to lead, pass the lead on
-            fd = self._create(SegmentHeader(self._index + 1, self._next_position))
-            old, self._fd = self._fd, fd
+            segment = self._create(SegmentHeader(self._index + 1, self._next_position))
+            old, self._segment = self._segment, segment
             self._index += 1
-            self._size = HEADER_SIZE
-            os.close(old)
+            if old is not None:
+                old.close()
+            return segment
 
     def _cut_back(self, start: int, cause: OSError) -> None:
         """Truncate a partly written frame away so the file ends at a frame boundary."""
         try:
-            os.ftruncate(self._fd, start)
+            self._segment.cut_back(start)  # type: ignore[union-attr]
         except OSError as exc:
             log.error("Could not cut a partial frame off %s: %s", self.path, exc)
             with self._mutex:
@@ -345,9 +345,9 @@ class JournalWriter:
         except JournalWriteError:
             log.exception("The journal could not be synced on close.")
         finally:
-            if self._fd >= 0:
-                os.close(self._fd)
-                self._fd = -1
+            if self._segment is not None:
+                self._segment.close()
+                self._segment = None
             if self._lock is not None:
                 self._lock.release()
 
