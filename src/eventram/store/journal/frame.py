@@ -26,7 +26,6 @@ __all__ = [
     "Interner",
     "decode_payload",
     "encode_frame",
-    "find_frame",
     "frame_at",
 ]
 
@@ -47,9 +46,12 @@ _from_bytes = int.from_bytes
 _Entry = tuple[bytes, str, bytes, int, dict[str, str] | None]
 
 
-# (position, version, stream_id, stream_type, recorded_at, correlation_id, causation_id,
-#  metadata (left encoded, see Interner), events): decoded as a tuple, cheaper than a Struct
-_Batch = tuple[int, int, str, str, datetime, str | None, str | None, msgspec.Raw, list[_Entry]]
+# (position, version, stream_id, stream_type, recorded_at (microseconds since the epoch; a
+#  msgpack timestamp in journals written before), correlation_id, causation_id, metadata (left
+#  encoded, see Interner), events): decoded as a tuple, cheaper than a Struct
+_Batch = tuple[
+    int, int, str, str, int | datetime, str | None, str | None, msgspec.Raw, list[_Entry]
+]
 
 _metadata_decoder = msgspec.msgpack.Decoder(dict[str, str])
 
@@ -92,7 +94,7 @@ def encode_frame(batches: Sequence[Sequence[RecordedEvent]]) -> bytes:
                     e.version,
                     e.stream_id,
                     e.stream_type,
-                    e.recorded_at,
+                    e.recorded_at_us,
                     e.correlation_id,
                     e.causation_id,
                     e.metadata,
@@ -125,7 +127,7 @@ def encode_frame(batches: Sequence[Sequence[RecordedEvent]]) -> bytes:
                 first.version,
                 first.stream_id,
                 first.stream_type,
-                first.recorded_at,
+                first.recorded_at_us,
                 first.correlation_id,
                 first.causation_id,
                 meta,
@@ -165,19 +167,6 @@ def frame_at(data: bytes, offset: int) -> tuple[int, str | None]:
     return end, None
 
 
-def find_frame(data: bytes, start: int) -> int | None:
-    """The offset of the first sound frame at or after ``start``, if any (a resync scan)."""
-    size = len(data)
-    header = FRAME_HEADER.size
-    unpack = FRAME_HEADER.unpack_from
-    for offset in range(start, size - header):
-        crc, length = unpack(data, offset)
-        end = offset + header + length
-        if length > 0 and end <= size and _crc(data[offset + 4 : end]) == crc:
-            return offset
-    return None
-
-
 def decode_payload(
     payload: bytes | memoryview, interner: Interner | None = None
 ) -> list[list[RecordedEvent]]:
@@ -199,7 +188,7 @@ def decode_payload(
     ) in _decoder.decode(payload):
         meta = meta_of(raw_meta)
         stream_type = names.setdefault(stream_type, stream_type)
-        at_us = to_epoch_us(at)
+        at_us = at if type(at) is int else to_epoch_us(at)  # type: ignore[arg-type]
         if len(entries) == 1:  # the usual batch: one command, one event
             ((event_id, event_type, body, schema_version, own_meta),) = entries
             batches.append(
