@@ -180,15 +180,18 @@ def build(
     *,
     clock: Clock | None = None,
     start_projections: bool = True,
+    replay_progress: Callable[[int, int], None] | None = None,
 ) -> BillingApp:
     """Build the service. ``clock`` stamps the events' ``recorded_at`` (tests, demo data).
+
+    ``replay_progress`` is called with (bytes read, bytes total) while the journal is replayed.
 
     With ``start_projections=False`` the read models stay empty until the caller starts or
     rebuilds them through ``app.projections`` (a command line that only reads the log, or that
     shows the rebuild's progress, skips the catch-up).
     """
     settings = settings if settings is not None else Settings()
-    store = _open_store(settings, clock)
+    store = _open_store(settings, clock, replay_progress)
     payments: Repository[Payment] = Repository(
         store, Payment, cache_size=settings.aggregate_cache_size
     )
@@ -245,12 +248,22 @@ def command_bus(payments: Repository[Payment], settings: Settings) -> CommandBus
     )
 
 
-def _open_store(settings: Settings, clock: Clock | None) -> InMemoryEventStore:
+def _open_store(
+    settings: Settings, clock: Clock | None, progress: Callable[[int, int], None] | None
+) -> InMemoryEventStore:
     if settings.data_dir is None:
         return InMemoryEventStore() if clock is None else InMemoryEventStore(clock=clock)
     from eventram.durable import open_store
 
     interval_ms = settings.fsync_interval * 1000
     if clock is None:
-        return open_store(settings.data_dir, fsync=settings.fsync, interval_ms=interval_ms)
-    return open_store(settings.data_dir, fsync=settings.fsync, interval_ms=interval_ms, clock=clock)
+        return open_store(
+            settings.data_dir, fsync=settings.fsync, interval_ms=interval_ms, progress=progress
+        )
+    return open_store(
+        settings.data_dir,
+        fsync=settings.fsync,
+        interval_ms=interval_ms,
+        clock=clock,
+        progress=progress,
+    )

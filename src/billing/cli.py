@@ -11,12 +11,15 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.panel import Panel
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 import billing
@@ -81,7 +84,8 @@ def serve(
         projections=projections,  # type: ignore[arg-type]
     )
     tokens = TokenStore(data_dir)
-    service = build(settings)
+    with replay_bar() as progress:
+        service = build(settings, replay_progress=progress)
     # The replayed events and read models live as long as the process: keep the collector from
     # walking them again and again on every full collection while requests allocate.
     gc.collect()
@@ -106,6 +110,26 @@ def serve(
     finally:
         _snapshot_read_models(service)
         service.close()
+
+
+@contextmanager
+def replay_bar() -> Iterator[Callable[[int, int], None]]:
+    """A progress bar on stderr for the journal's replay at start (on a terminal only)."""
+    with Progress(
+        TextColumn("replaying the journal"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+        disable=not err_console.is_terminal,
+    ) as bar:
+        task = bar.add_task("replay", total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield progress
 
 
 def _snapshot_read_models(service: BillingApp) -> None:

@@ -29,7 +29,7 @@ from rich.progress import (
 from rich.table import Table
 
 from billing.bootstrap import SNAPSHOTS_DIR, BillingApp, Settings, build
-from billing.cli import app, console
+from billing.cli import app, console, replay_bar
 from billing.demo import DemoPlan, SimulatedClock, end_of_window, run_demo
 from billing.projections import EVENT_COUNTERS, PAYMENTS
 from billing.queries import (
@@ -64,7 +64,11 @@ def _opened(
 ) -> Iterator[BillingApp]:
     settings = Settings(data_dir=str(data_dir), fsync=fsync)  # type: ignore[arg-type]
     try:
-        with build(settings, clock=clock, start_projections=False) as service:
+        with replay_bar() as progress:
+            service = build(
+                settings, clock=clock, start_projections=False, replay_progress=progress
+            )
+        with service:
             yield service
     finally:
         gc.unfreeze()  # give what ``_settling`` froze back to the collector

@@ -76,3 +76,17 @@ def test_snapshots_live_in_the_data_directory(tmp_path: Path) -> None:
 def test_an_in_memory_service_saves_no_snapshot() -> None:
     with build() as app:
         assert app.save_snapshots() == {}
+
+
+def test_a_start_reports_the_replay_of_the_journal_up_to_its_whole_size(tmp_path: Path) -> None:
+    # given a journal of some payments
+    fill(tmp_path, DemoPlan(payments=50, end=END))
+    calls: list[tuple[int, int]] = []
+    # when the service starts with a progress callback
+    with build(Settings(data_dir=str(tmp_path)), replay_progress=lambda *c: calls.append(c)):
+        pass
+    # then the replay reported its progress, rising to the journal's whole size
+    assert calls
+    done, total = calls[-1]
+    assert done == total > 0
+    assert [d for d, _ in calls] == sorted(d for d, _ in calls)
