@@ -1,11 +1,11 @@
 """The crash harness: a child that appends and prints what was acknowledged, and the checks.
 
-The child (``python -m tests.integration.journal_crash DATA_DIR THREADS SEGMENT_SIZE``) opens
-the store with ``fsync=always`` and appends from several threads; after each append returns it
-prints ``first_position last_position batch_id``. Each event carries its batch id, its index in
-the batch and the batch size, so a check can tell a partial batch from a whole one. Used by
-``test_journal_crash.py`` (a few dozen rounds) and ``scripts/crash_stress.py`` (as many as you
-like).
+The child (``python -m tests.integration.journal_crash DATA_DIR THREADS SEGMENT_SIZE [FSYNC]``)
+opens the store with ``fsync=always`` (or the policy given) and appends from several threads;
+after each append returns it prints ``first_position last_position batch_id``. Each event
+carries its batch id, its index in the batch and the batch size, so a check can tell a partial
+batch from a whole one. Used by ``test_journal_crash.py`` (a few dozen rounds) and
+``scripts/crash_stress.py`` (as many as you like).
 """
 
 from __future__ import annotations
@@ -63,9 +63,9 @@ def _ticks(size: int) -> tuple[str, list[NewEvent]]:
     return batch, [NewEvent(data=Tick(batch=batch, index=k, size=size)) for k in range(size)]
 
 
-def child(data_dir: str, threads: int, segment_size: int) -> None:
+def child(data_dir: str, threads: int, segment_size: int, fsync: str = "always") -> None:
     """Append forever from ``threads`` threads, printing each acknowledged append."""
-    store = open_store(data_dir, fsync="always", segment_size=segment_size)
+    store = open_store(data_dir, fsync=fsync, segment_size=segment_size)  # type: ignore[arg-type]
     out = threading.Lock()
 
     def say(line: str) -> None:
@@ -101,7 +101,7 @@ def child(data_dir: str, threads: int, segment_size: int) -> None:
 
 
 def crash_round(
-    data_dir: Path, *, threads: int, segment_size: int, kill_after: float
+    data_dir: Path, *, threads: int, segment_size: int, kill_after: float, fsync: str = "always"
 ) -> list[Acknowledged]:
     """Run the child, SIGKILL it ``kill_after`` seconds after it is ready; return its acks."""
     proc = subprocess.Popen(
@@ -112,6 +112,7 @@ def crash_round(
             str(data_dir),
             str(threads),
             str(segment_size),
+            fsync,
         ],
         cwd=REPO,
         stdout=subprocess.PIPE,
@@ -191,4 +192,4 @@ def _tick(event: RecordedEvent) -> Tick:
 
 
 if __name__ == "__main__":
-    child(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]))
+    child(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), *sys.argv[4:5])
