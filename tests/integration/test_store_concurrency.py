@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -153,6 +154,9 @@ def test_commands_retried_on_conflict_through_the_bus_lose_no_update() -> None:
     def increment(command: Increment) -> int:
         counter = counters.get(command.counter_id) or Counter(command.counter_id)
         counter.increment()
+        # yield between deciding and saving, as a handler doing I/O would: another thread
+        # then saves the same counter first often enough for every run to see conflicts
+        time.sleep(0)
         result = counters.save(counter)
         assert result is not None
         return result.version

@@ -12,6 +12,8 @@ from eventram import (
     ANY,
     NO_STREAM,
     AppendRequest,
+    Event,
+    EventRegistry,
     InMemoryEventStore,
     NewEvent,
     RecordedEvent,
@@ -124,3 +126,91 @@ def test_events_recorded_with_a_utc_clock_are_in_utc() -> None:
     (event,) = store.read_all()
     assert event.recorded_at.utcoffset() == timedelta(0)
     assert event.recorded_at >= before
+
+
+def test_events_with_the_same_indexed_metadata_share_one_dict_and_others_keep_their_own() -> None:
+    store = InMemoryEventStore()
+    owner = {"organization_id": "org-1", "user_id": "u-1"}
+    store.append("cart-1", [CartOpened(customer="ann")], metadata=dict(owner))
+    store.append_many(
+        [
+            AppendRequest(
+                stream_id="cart-2", events=[CartOpened(customer="bo")], metadata=dict(owner)
+            ),
+            AppendRequest(
+                stream_id="cart-3",
+                events=[CartOpened(customer="cy")],
+                metadata={**owner, "ip": "10.0.0.1"},
+            ),
+            AppendRequest(
+                stream_id="cart-4",
+                events=[CartOpened(customer="di")],
+                metadata={"organization_id": "org-1", "ip": "10.0.0.2"},
+            ),
+        ]
+    )
+
+    first, second, extra, other = store.read_all()
+    assert first.metadata is second.metadata
+    assert first.metadata == owner
+    assert extra.metadata == {**owner, "ip": "10.0.0.1"}
+    assert other.metadata == {"organization_id": "org-1", "ip": "10.0.0.2"}
+    assert store.count(metadata={"user_id": "u-1"}) == 3
+
+
+def test_a_bulk_append_mixing_new_streams_longer_batches_and_existing_streams_keeps_order() -> None:
+    store = InMemoryEventStore()
+    store.append("old", [CartOpened(customer="ann")])
+
+    bulk = store.append_many(
+        [
+            AppendRequest(stream_id="new-1", events=[CartOpened(customer="bo")]),
+            AppendRequest(stream_id="new-2", events=[CartOpened(customer="cy")]),
+            AppendRequest(stream_id="old", events=[ItemAdded(sku="a")], expected_version=1),
+            AppendRequest(
+                stream_id="new-3", events=[CartOpened(customer="di"), ItemAdded(sku="b")]
+            ),
+            AppendRequest(stream_id="new-4", events=[CartOpened(customer="ed")]),
+        ]
+    )
+
+    assert bulk.ok
+    assert [(e.stream_id, e.version, e.position) for e in store.read_all()] == [
+        ("old", 1, 1),
+        ("new-1", 1, 2),
+        ("new-2", 1, 3),
+        ("old", 2, 4),
+        ("new-3", 1, 5),
+        ("new-3", 2, 6),
+        ("new-4", 1, 7),
+    ]
+    assert [(r.version, r.first_position, r.position) for r in bulk.results.values()] == [
+        (1, 2, 2),
+        (1, 3, 3),
+        (2, 4, 4),
+        (2, 5, 6),
+        (1, 7, 7),
+    ]
+    assert [e.version for e in store.read_stream("old")] == [1, 2]
+    assert store.stream_version("new-3") == 2
+
+
+def test_a_registry_that_encodes_its_own_way_encodes_every_appended_event() -> None:
+    calls: list[str] = []
+
+    class Counting(EventRegistry):
+        def encode(self, event: Event) -> bytes:
+            calls.append(type(event).__name__)
+            return super().encode(event)
+
+    store = InMemoryEventStore(event_registry=Counting())
+    store.append("cart-1", [CartOpened(customer="ann")])
+    store.append("cart-1", [ItemAdded(sku="a")])
+    store.append_many([AppendRequest(stream_id="cart-2", events=[CartOpened(customer="bo")])])
+
+    assert calls == ["CartOpened", "ItemAdded", "CartOpened"]
+    assert [e.data for e in store.read_all()] == [
+        CartOpened(customer="ann"),
+        ItemAdded(sku="a"),
+        CartOpened(customer="bo"),
+    ]

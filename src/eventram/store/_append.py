@@ -5,13 +5,19 @@ of an ``append`` or ``append_many``: the builder checks the stream id, the expec
 the events, recognises a retried batch (the same event ids in the same order), and builds the
 ``RecordedEvent`` envelopes at the global positions the store gives it. It reads the store's log,
 streams and id index but never changes them; the store inserts what the builder returns.
+
+Most batches are one event of a class already seen, without a caller-chosen id: ``prepare``
+builds those on the short path (``store/_short_path.py``); everything else (several events,
+``NewEvent``, a class seen for the first time, bad input) goes through the general one here.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Mapping, Sequence
-from operator import itemgetter
+from typing import Any
+
+import msgspec
 
 from eventram.codec import EventRegistry
 from eventram.envelope import NewEvent, RecordedEvent, new_event_int, uuid_of
@@ -22,8 +28,19 @@ from eventram.errors import (
     ValidationError,
 )
 from eventram.messages import Event
+from eventram.store._short_path import (
+    EMPTY_META,
+    Bulk,
+    OneEvent,
+    Stream,
+    one_event_path,
+    prepare_many,
+    result_of,
+    stream_events,
+)
 from eventram.store.base import (
     ANY,
+    AppendRequest,
     AppendResult,
     EventLike,
     check_expected_version,
@@ -31,9 +48,7 @@ from eventram.store.base import (
     version_matches,
 )
 
-__all__ = ["BatchBuilder", "result_of"]
-
-_EMPTY_META: Mapping[str, str] = {}
+__all__ = ["BatchBuilder"]
 
 
 class BatchBuilder:
@@ -41,14 +56,17 @@ class BatchBuilder:
 
     The log, streams, id index and batch boundaries are the store's own containers, shared,
     read here only. ``metadata_fields`` are the store's indexed metadata keys: metadata made of
-    exactly those is shared between envelopes (see :meth:`shared_metadata`).
+    exactly those is shared between envelopes (see :meth:`shared_metadata`). Payloads are
+    encoded into a buffer and copied out at their exact size (an encoder's own output keeps
+    its spare capacity for as long as the event is stored): a builder serves one thread at a
+    time, the one holding the store's append lock.
     """
 
     def __init__(
         self,
         *,
         log: list[RecordedEvent],
-        streams: dict[str, list[RecordedEvent]],
+        streams: dict[str, Stream],
         by_id: dict[int, RecordedEvent],
         batch_firsts: list[int],
         batch_lasts: list[int],
@@ -56,15 +74,33 @@ class BatchBuilder:
         event_registry: EventRegistry,
     ) -> None:
         self._log = log
-        self._streams = streams
+        self.streams = streams
         self._by_id = by_id
         self._batch_firsts = batch_firsts
         self._batch_lasts = batch_lasts
         self._metadata_fields = tuple(metadata_fields)
-        self._metadata_cache: dict[object, Mapping[str, str]] = {}
-        self._metadata_key = itemgetter(*self._metadata_fields) if self._metadata_fields else len
-        self._type_names: dict[type[Event], str] = {}
+        self.pair_fields = self._metadata_fields if len(self._metadata_fields) == 2 else None
+        """The two indexed fields, when there are two (the default): the short path's lookup."""
+        self.metadata_cache: dict[object, Any] = {}
+        """Shared metadata by the indexed fields' values, a level per field: with the default
+        fields, ``metadata_cache[organization][user]`` (no key tuple to build per append)."""
+        self.type_names: dict[type[Event], str] = {}
+        """Registered type name by event class, for the classes already appended."""
         self._registry = event_registry
+        self.buffer = bytearray()
+        # EventRegistry.encode is msgpack with default settings: encode into the buffer with
+        # an encoder of our own, unless a registry subclass encodes differently
+        own = type(event_registry).encode is EventRegistry.encode
+        self.encode_into = msgspec.msgpack.Encoder().encode_into if own else None
+        self.one: OneEvent = one_event_path(self)
+        """Build the envelope of a batch of one plain event on the short path, if it is one."""
+
+    def encode(self, event: Event) -> bytes:
+        """The event's payload, at its exact size."""
+        if self.encode_into is None:
+            return self._registry.encode(event)
+        self.encode_into(event, self.buffer)
+        return bytes(self.buffer)
 
     def prepare(
         self,
@@ -86,31 +122,10 @@ class BatchBuilder:
         the caller-chosen ids (as integers) of the batches before this one: reusing one of them
         is refused.
         """
-        if not isinstance(stream_id, str) or not stream_id:
-            raise ValidationError(
-                f"Stream id {stream_id!r} must be a non-empty string.", field="stream_id"
-            )
-        if type(expected_version) is not int or expected_version < ANY:
-            check_expected_version(stream_id, expected_version)  # raises
-        if not events:
-            raise EmptyBatchError(stream_id)
-        caller_ids = False
-        known = self._type_names  # event classes already checked: skip the slow isinstance
-        for item in events:
-            if type(item) in known:
-                continue
-            if isinstance(item, NewEvent):
-                caller_ids = True
-            elif not isinstance(item, Event):
-                raise ValidationError(
-                    f"Cannot append {type(item).__qualname__} to stream {stream_id!r}: "
-                    "events must be eventram.Event instances (or NewEvent wrapping one).",
-                    field="events",
-                )
-        if caller_ids:
-            return self._prepare_with_ids(
+        if type(events) is list and len(events) == 1:
+            event = self.one(
                 stream_id,
-                events,
+                events[0],
                 expected_version,
                 stream_type,
                 metadata,
@@ -118,58 +133,27 @@ class BatchBuilder:
                 causation_id,
                 now,
                 position,
-                seen_ids,
             )
-        stream = self._streams.get(stream_id)
-        current = len(stream) if stream is not None else 0
-        if expected_version != current and not version_matches(expected_version, current):
-            raise ConcurrencyError(stream_id, describe_expected(expected_version), current)
-        if stream:
-            stream_id = stream[0].stream_id  # one string per stream, however callers spell it
-            if not stream_type:
-                stream_type = stream[0].stream_type
-        base_meta = self.shared_metadata(metadata)
-        name_of, encode = self._type_name, self._registry.encode
-        if len(events) == 1:  # the usual batch: one command, one event
-            data: Event = events[0]  # type: ignore[assignment]  # checked above
-            return [
-                RecordedEvent(
-                    position,
-                    current + 1,
-                    stream_id,
-                    stream_type,
-                    name_of(data),
-                    new_event_int(),
-                    now,
-                    correlation_id,
-                    causation_id,
-                    base_meta,
-                    encode(data),
-                    data.schema_version,
-                )
-            ]
-        version = current + 1
-        new_id = new_event_int
-        plain: Sequence[Event] = events  # type: ignore[assignment]  # checked above
-        return [
-            RecordedEvent(
-                position + offset,
-                version + offset,
-                stream_id,
-                stream_type,
-                name_of(data),
-                new_id(),
-                now,
-                correlation_id,
-                causation_id,
-                base_meta,
-                encode(data),
-                data.schema_version,
-            )
-            for offset, data in enumerate(plain)
-        ]
+            if event is not None:
+                return [event]
+        return self._prepare_general(
+            stream_id,
+            events,
+            expected_version,
+            stream_type,
+            metadata,
+            correlation_id,
+            causation_id,
+            now,
+            position,
+            seen_ids,
+        )
 
-    def _prepare_with_ids(
+    def prepare_many(self, requests: Sequence[AppendRequest], now: int, position: int) -> Bulk:
+        """:meth:`prepare` each stream's batch of a bulk append, from global ``position`` on."""
+        return prepare_many(self, requests, now, position)
+
+    def _prepare_general(
         self,
         stream_id: str,
         events: Sequence[EventLike],
@@ -182,21 +166,41 @@ class BatchBuilder:
         position: int,
         seen_ids: set[int] | None,
     ) -> list[RecordedEvent] | AppendResult:
-        """``_prepare`` for a batch with caller-chosen ids: duplicates and retries are checked."""
+        """:meth:`prepare` for any batch: every check, caller-chosen ids, first-seen classes."""
+        if not isinstance(stream_id, str) or not stream_id:
+            raise ValidationError(
+                f"Stream id {stream_id!r} must be a non-empty string.", field="stream_id"
+            )
+        if type(expected_version) is not int or expected_version < ANY:
+            check_expected_version(stream_id, expected_version)  # raises
+        if not events:
+            raise EmptyBatchError(stream_id)
+        caller_ids = False
+        for item in events:
+            if isinstance(item, NewEvent):
+                caller_ids = True
+            elif not isinstance(item, Event):
+                raise ValidationError(
+                    f"Cannot append {type(item).__qualname__} to stream {stream_id!r}: "
+                    "events must be eventram.Event instances (or NewEvent wrapping one).",
+                    field="events",
+                )
         ids, datas, metas = self._unpack(stream_id, events)
-        replay = self._replayed(stream_id, ids)
-        if replay is not None:
-            return replay
-        stream = self._streams.get(stream_id)
-        current = len(stream) if stream is not None else 0
+        if caller_ids:
+            replay = self._replayed(stream_id, ids)
+            if replay is not None:
+                return replay
+        stream = self.streams.get(stream_id)
+        current = 0 if stream is None else len(stream_events(stream))
         if not version_matches(expected_version, current):
             raise ConcurrencyError(stream_id, describe_expected(expected_version), current)
-        if stream:
-            stream_id = stream[0].stream_id
+        if stream is not None:
+            first = stream_events(stream)[0]
+            stream_id = first.stream_id
             if not stream_type:
-                stream_type = stream[0].stream_type
+                stream_type = first.stream_type
         base_meta = self.shared_metadata(metadata)
-        name_of, encode = self._type_name, self._registry.encode
+        name_of, encode = self._type_name, self.encode
         version = current + 1
         batch = [
             RecordedEvent(
@@ -215,7 +219,7 @@ class BatchBuilder:
             )
             for offset, (event_id, data, meta) in enumerate(zip(ids, datas, metas, strict=True))
         ]
-        if seen_ids is not None:
+        if caller_ids and seen_ids is not None:
             clash = seen_ids.intersection(ids)
             if clash:
                 raise DuplicateEventIdError(
@@ -229,10 +233,10 @@ class BatchBuilder:
     def _type_name(self, event: Event) -> str:
         """The registered type name of an event (the registry's check, memoised per class)."""
         cls = type(event)
-        name = self._type_names.get(cls)
+        name = self.type_names.get(cls)
         if name is None:
             name = self._registry.check(event)  # registers the class, or raises
-            self._type_names[cls] = name
+            self.type_names[cls] = name
         return name
 
     def shared_metadata(self, metadata: Mapping[str, str] | None) -> Mapping[str, str]:
@@ -243,17 +247,20 @@ class BatchBuilder:
         metadata gets a private copy, so a caller changing its dict never changes the store.
         """
         if not metadata:
-            return _EMPTY_META
+            return EMPTY_META
         fields = self._metadata_fields
         if len(metadata) != len(fields) or not fields:
             return dict(metadata)
+        node: dict[object, Any] = self.metadata_cache
         try:
-            key = self._metadata_key(metadata)  # the indexed fields' values, in order
-            shared = self._metadata_cache.get(key)
+            for field in fields[:-1]:
+                node = node.setdefault(metadata[field], {})
+            value = metadata[fields[-1]]
+            shared: Mapping[str, str] | None = node.get(value)
         except (KeyError, TypeError):  # another field, or an unhashable value
             return dict(metadata)
         if shared is None:
-            shared = self._metadata_cache[key] = dict(metadata)
+            shared = node[value] = dict(metadata)
         return shared
 
     def _unpack(
@@ -303,9 +310,3 @@ class BatchBuilder:
         if i >= 0 and self._batch_lasts[i] >= position:
             return self._log[self._batch_firsts[i] - 1 : self._batch_lasts[i]]
         return [self._log[position - 1]]
-
-
-def result_of(batch: Sequence[RecordedEvent]) -> AppendResult:
-    """What appending ``batch`` did (its stream, versions and positions)."""
-    first, last = batch[0], batch[-1]
-    return AppendResult(first.stream_id, first.version, last.version, first.position, last.position)

@@ -12,11 +12,12 @@ import heapq
 import threading
 from bisect import bisect_right
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from itertools import chain
 
 from eventram.envelope import RecordedEvent
 from eventram.errors import ValidationError
 from eventram.store._posting import PostingIndex
-from eventram.store.counters import EventCounters
+from eventram.store.counters import HOUR_US, EventCounters
 
 __all__ = ["SecondaryIndexes"]
 
@@ -54,7 +55,8 @@ class SecondaryIndexes:
                 return
             events = log[start:stop]
             positions = [e.position for e in events]
-            self.by_type.add_run([e.event_type for e in events], positions)
+            types = [e.event_type for e in events]
+            self.by_type.add_run(types, positions)
             self.by_stream_type.add_run([e.stream_type for e in events], positions)
             by_message_id = self.by_message_id
             for event in events:  # one pass, so each id's positions stay ascending
@@ -63,10 +65,34 @@ class SecondaryIndexes:
                     by_message_id.add(correlation, event.position)
                 if causation is not None and causation != correlation:
                     by_message_id.add(causation, event.position)
-            for field, index in self.by_metadata.items():
-                index.add_run([e.metadata.get(field) for e in events], positions)
-            self.counters.add(events)
+            groups = _by_metadata(events)
+            self._index_metadata(groups)
+            hour = events[0].recorded_at_us // HOUR_US
+            if types.count(types[0]) == len(types) and events[-1].recorded_at_us // HOUR_US == hour:
+                # one type, one hour (the log is in time order): count per metadata group
+                self.counters.add_hour(
+                    types[0], hour, [(meta, len(run)) for meta, run in groups.values()]
+                )
+            else:
+                self.counters.add(events)
             self.indexed = stop
+
+    def _index_metadata(self, groups: dict[int, tuple[Mapping[str, str], list[int]]]) -> None:
+        """Add each metadata group's positions to the index of every metadata field."""
+        for field, index in self.by_metadata.items():
+            runs: dict[str, list[list[int]]] = {}
+            for meta, run in groups.values():
+                value = meta.get(field)
+                if value is not None:
+                    found = runs.get(value)
+                    if found is None:
+                        runs[value] = [run]
+                    else:
+                        found.append(run)
+            for value, parts in runs.items():
+                # one group (one metadata dict) per value is the usual case; several groups
+                # with the same value (an organization's users) are merged back in order
+                index.extend(value, list(parts[0]) if len(parts) == 1 else sorted(chain(*parts)))
 
     def matches(
         self,
@@ -156,6 +182,24 @@ def _positions_in(candidate: Sequence[int] | _Union, lo: int, hi: int) -> Iterat
 def _run(positions: Sequence[int], start: int, stop: int) -> Iterator[int]:
     for i in range(start, stop):
         yield positions[i]
+
+
+def _by_metadata(events: Sequence[RecordedEvent]) -> dict[int, tuple[Mapping[str, str], list[int]]]:
+    """The events' positions grouped by metadata dict (one key per dict object).
+
+    The store shares one metadata dict among the events with the same indexed values, so a
+    group is what the metadata indexes and the counters need once, instead of once per event.
+    """
+    groups: dict[int, tuple[Mapping[str, str], list[int]]] = {}
+    get = groups.get
+    for event in events:
+        meta = event.metadata
+        group = get(id(meta))
+        if group is None:
+            groups[id(meta)] = (meta, [event.position])
+        else:
+            group[1].append(event.position)
+    return groups
 
 
 def _metadata_check(field: str, value: str) -> Callable[[RecordedEvent], bool]:

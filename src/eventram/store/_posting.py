@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
+from itertools import compress, repeat
+from operator import eq
 from typing import Generic, TypeVar
 
 K = TypeVar("K", bound=Hashable)
 
 _EMPTY: tuple[int, ...] = ()
+_FEW_KEYS = 3  # up to this many distinct keys in a run, pick each key's positions in C
 
 
 class PostingIndex(Generic[K]):
@@ -29,13 +32,42 @@ class PostingIndex(Generic[K]):
         else:
             current.append(position)  # type: ignore[union-attr]
 
+    def extend(self, key: K, positions: list[int]) -> None:
+        """Record ``key`` at each of ``positions``: ascending, after any already recorded.
+
+        The index may keep ``positions`` itself: the caller must not change it afterwards.
+        """
+        postings = self._postings
+        current = postings.get(key)
+        if current is None:
+            postings[key] = positions[0] if len(positions) == 1 else positions
+        elif type(current) is int:
+            postings[key] = [current, *positions]
+        else:
+            current.extend(positions)  # type: ignore[union-attr]
+
     def add_run(self, keys: Sequence[K | None], positions: Sequence[int]) -> None:
         """Record ``keys[i]`` at ``positions[i]`` for each i (ascending); None keys are skipped.
 
-        One call per run of events instead of one per event: what catching up the indexes on
-        many new events costs is then mostly the dict work. Pass the envelopes' own position
-        objects, so the index shares them instead of holding copies.
+        One call per run of events instead of one per event. A run of one key, or of a few
+        distinct keys (the usual run of event types or stream types), is added with list
+        operations done in C; other runs key by key. Pass the envelopes' own position objects,
+        so the index shares them instead of holding copies.
         """
+        count = len(keys)
+        if not count:
+            return
+        first = keys[0]
+        if keys.count(first) == count:
+            if first is not None:
+                self.extend(first, list(positions))
+            return
+        distinct = set(keys)
+        if len(distinct) <= _FEW_KEYS:
+            for key in distinct:
+                if key is not None:
+                    self.extend(key, list(compress(positions, map(eq, keys, repeat(key)))))
+            return
         postings = self._postings
         for key, position in zip(keys, positions, strict=True):
             if key is not None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
 import msgspec
@@ -86,6 +86,24 @@ class EventCounters:
             if cell is None:
                 cell = hours[hour] = Counter()
             cell[(org, user)] += count
+
+    def add_hour(
+        self, event_type: str, hour: int, counts: Iterable[tuple[Mapping[str, str], int]]
+    ) -> None:
+        """Count events of one type in one hour (since the epoch): ``count`` per metadata.
+
+        What :meth:`add` does, for callers that already grouped their events by metadata.
+        """
+        org_field, user_field = self._org, self._user
+        with self._lock:
+            hours = self._by_type.get(event_type)
+            if hours is None:
+                hours = self._by_type[event_type] = SortedDict()
+            cell: Counter[tuple[str, str]] | None = hours.get(hour)
+            if cell is None:
+                cell = hours[hour] = Counter()
+            for meta, count in counts:
+                cell[(meta.get(org_field, UNKNOWN), meta.get(user_field, UNKNOWN))] += count
 
     def event_types(self) -> list[str]:
         """Every event type counted so far."""

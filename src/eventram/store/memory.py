@@ -27,12 +27,12 @@ from typing import Protocol
 from eventram.codec import EventRegistry, registry
 from eventram.envelope import RecordedEvent, to_epoch_us
 from eventram.errors import (
-    ConcurrencyError,
     StoreClosedError,
     ValidationError,
 )
-from eventram.store._append import BatchBuilder, result_of
+from eventram.store._append import BatchBuilder
 from eventram.store._indexes import SecondaryIndexes
+from eventram.store._short_path import Stream, result_of, stream_events
 from eventram.store.base import (
     ANY,
     AppendRequest,
@@ -92,7 +92,7 @@ class InMemoryEventStore:
         self._journal = journal
         self._clock = clock
         self._log: list[RecordedEvent] = []
-        self._streams: dict[str, list[RecordedEvent]] = {}
+        self._streams: dict[str, Stream] = {}
         self._by_id: dict[int, RecordedEvent] = {}  # by event_id_int
         # first and last positions of every batch of more than one event (a position in no
         # such range is a batch of its own: most batches hold one event and cost nothing here)
@@ -109,6 +109,7 @@ class InMemoryEventStore:
             metadata_fields=self._metadata_fields,
             event_registry=event_registry,
         )
+        self._prepare, self._one = self._builder.prepare, self._builder.one
         self._waiters = 0  # threads in wait_for_change: a commit notifies only if there are some
         self._pending: deque[list[RecordedEvent]] = deque()
         self._visible = 0
@@ -138,30 +139,77 @@ class InMemoryEventStore:
         with self._lock:
             if self._closed or self._failure is not None:
                 self._check_writable()
-            outcome = self._builder.prepare(
-                stream_id,
-                events,
-                expected_version,
-                stream_type,
-                metadata,
-                correlation_id,
-                causation_id,
-                self._next_time(),
-                len(self._log) + 1,
+            if self._clock is utc_now:  # what _next_time() does, without a call
+                now = _time_ns() // 1000
+                if now <= self._last_time:
+                    now = self._last_time
+            else:
+                now = self._next_time()
+            log = self._log
+            position = len(log) + 1
+            event = (
+                self._one(
+                    stream_id,
+                    events[0],
+                    expected_version,
+                    stream_type,
+                    metadata,
+                    correlation_id,
+                    causation_id,
+                    now,
+                    position,
+                )
+                if type(events) is list and len(events) == 1
+                else None
             )
-            if type(outcome) is AppendResult:
-                return outcome
-            batch: list[RecordedEvent] = outcome  # type: ignore[assignment]
-            ticket = self._journal.write((batch,)) if self._journal is not None else 0
-            self._insert(batch)
-        first, last = batch[0], batch[-1]
+            if event is None:
+                outcome = self._prepare(
+                    stream_id,
+                    events,
+                    expected_version,
+                    stream_type,
+                    metadata,
+                    correlation_id,
+                    causation_id,
+                    now,
+                    position,
+                )
+                if type(outcome) is AppendResult:
+                    return outcome
+                batch: list[RecordedEvent] = outcome  # type: ignore[assignment]
+            elif self._journal is None and not self._listeners and not self._pending:
+                # the usual append: one event, visible at once, nobody to tell (what
+                # _insert_one does, inline)
+                log.append(event)
+                self._by_id[event.event_id_int] = event
+                self._last_time = now
+                version = event.version
+                if version == 1:
+                    self._streams[event.stream_id] = event
+                else:
+                    self._add_to_stream(event)
+                self._visible = position
+                if self._waiters:
+                    self.wake()
+                return AppendResult(event.stream_id, version, version, position, position)
+            else:
+                batch = [event]
+            last = batch[-1]
+            if self._journal is None:
+                self._insert(batch)
+                if not self._listeners and not self._pending:
+                    self._show(last.position)
+                    return result_of(batch)
+                self._pending.append(batch)
+            else:
+                ticket = self._journal.write((batch,))
+                self._insert(batch)
+                self._pending.append(batch)
         if self._journal is not None:
             self._commit(ticket, last.position)
         else:
             self._publish(last.position)
-        return AppendResult(
-            first.stream_id, first.version, last.version, first.position, last.position
-        )
+        return result_of(batch)
 
     def append_many(self, requests: Sequence[AppendRequest]) -> BulkResult:
         """Append batches to many streams in one call: one journal frame, atomic per stream.
@@ -169,58 +217,32 @@ class InMemoryEventStore:
         A stream whose batch is refused (version, duplicate ids, bad input) gets its error in
         ``BulkResult.errors``; the other streams' batches are appended.
         """
-        results: dict[str, AppendResult] = {}
-        errors: dict[str, Exception] = {}
-        batches: list[list[RecordedEvent]] = []
-        seen: set[str] = set()
-        seen_ids: set[int] = set()
         with self._lock:
             if self._closed or self._failure is not None:
                 self._check_writable()
-            now = self._next_time()
-            start = len(self._log) + 1
-            prepare = self._builder.prepare
-            for request in requests:
-                stream_id = request.stream_id
-                if stream_id in seen:
-                    errors[stream_id] = ValidationError(
-                        f"Stream {stream_id!r} appears twice in one bulk append; "
-                        "put all its events in one request.",
-                        field="stream_id",
-                    )
-                    continue
-                seen.add(stream_id)
-                try:
-                    outcome = prepare(
-                        stream_id,
-                        request.events,
-                        request.expected_version,
-                        request.stream_type,
-                        request.metadata,
-                        request.correlation_id,
-                        request.causation_id,
-                        now,
-                        start,
-                        seen_ids,
-                    )
-                except (ConcurrencyError, ValidationError) as exc:
-                    errors[stream_id] = exc
-                    continue
-                if type(outcome) is AppendResult:
-                    results[stream_id] = outcome
-                    continue
-                batches.append(outcome)  # type: ignore[arg-type]
-                start += len(outcome)  # type: ignore[arg-type]
-            if not batches:
-                return BulkResult(results, errors)
-            ticket = self._journal.write(batches) if self._journal is not None else 0
-            insert = self._insert
-            for batch in batches:
-                insert(batch)
-        self._commit(ticket, batches[-1][-1].position)
-        for batch in batches:
-            results[batch[0].stream_id] = result_of(batch)
-        return BulkResult(results, errors)
+            bulk = self._builder.prepare_many(requests, self._next_time(), len(self._log) + 1)
+            singles, result = bulk.singles, BulkResult(bulk.results, bulk.errors)
+            if bulk.batches is None:
+                if not singles:
+                    return result
+                if self._journal is None and not self._listeners and not self._pending:
+                    self._insert_new_streams(singles)
+                    self._show(singles[-1].position)
+                    return result
+            batches = bulk.all_batches()
+            last = batches[-1][-1].position
+            if self._journal is None:
+                self._insert_all(batches)
+                self._pending.extend(batches)
+            else:
+                ticket = self._journal.write(batches)
+                self._insert_all(batches)
+                self._pending.extend(batches)
+        if self._journal is not None:
+            self._commit(ticket, last)
+        else:
+            self._publish(last)
+        return result
 
     def _check_writable(self) -> None:
         if self._closed:
@@ -250,23 +272,55 @@ class InMemoryEventStore:
         The other indexes and the counters follow the visible log lazily (``_catch_up``).
         """
         first = batch[0]
-        stream = self._streams.get(first.stream_id)
-        if stream is None:
-            stream = self._streams[first.stream_id] = []
-        self._last_time = first.recorded_at_us
-        by_id = self._by_id
         if len(batch) == 1:
-            self._log.append(first)
-            stream.append(first)
-            by_id[first.event_id_int] = first
-        else:
-            self._batch_firsts.append(first.position)
-            self._batch_lasts.append(batch[-1].position)
-            self._log.extend(batch)
+            self._insert_one(first)
+            return
+        streams, stream_id = self._streams, first.stream_id
+        stream = streams.get(stream_id)
+        self._last_time = first.recorded_at_us
+        self._batch_firsts.append(first.position)
+        self._batch_lasts.append(batch[-1].position)
+        self._log.extend(batch)
+        if stream is None:
+            streams[stream_id] = list(batch)
+        elif type(stream) is list:
             stream.extend(batch)
-            for event in batch:
-                by_id[event.event_id_int] = event
-        self._pending.append(batch)
+        else:
+            streams[stream_id] = [stream, *batch]  # type: ignore[list-item]
+        by_id = self._by_id
+        for event in batch:
+            by_id[event.event_id_int] = event
+
+    def _insert_one(self, event: RecordedEvent) -> None:
+        """:meth:`_insert` a batch of one event."""
+        self._log.append(event)
+        self._by_id[event.event_id_int] = event
+        self._last_time = event.recorded_at_us
+        if event.version == 1:
+            self._streams[event.stream_id] = event  # a stream of one event is the event: no list
+        else:
+            self._add_to_stream(event)
+
+    def _add_to_stream(self, event: RecordedEvent) -> None:
+        """Add the next event of a stream that has some (a lone envelope becomes a list)."""
+        streams = self._streams
+        if event.version == 2:
+            streams[event.stream_id] = [streams[event.stream_id], event]  # type: ignore[list-item]
+        else:
+            streams[event.stream_id].append(event)  # type: ignore[union-attr]
+
+    def _insert_new_streams(self, events: list[RecordedEvent]) -> None:
+        """:meth:`_insert` one-event batches, each the first event of its stream, in C loops."""
+        self._log.extend(events)
+        self._by_id.update(zip(map(_event_id_int, events), events, strict=True))
+        self._streams.update(zip(map(_stream_id, events), events, strict=True))
+        self._last_time = events[-1].recorded_at_us
+
+    def _insert_all(self, batches: list[list[RecordedEvent]]) -> None:
+        """:meth:`_insert` each batch, in order."""
+        insert = self._insert
+        for batch in batches:
+            insert(batch)
 
     def _catch_up(self, position: int) -> None:
         """Bring the secondary indexes and counters up to ``position`` (see SecondaryIndexes)."""
@@ -288,25 +342,27 @@ class InMemoryEventStore:
             pending = self._pending
             if not pending or pending[0][-1].position > position:
                 return
+            # a batch leaves ``pending`` only once visible: an append that finds nothing
+            # pending may then make its own batch visible directly (see ``append``)
             if len(pending) == 1 or pending[1][-1].position > position:  # the usual: one batch
-                batch = pending.popleft()
-                self._visible = batch[-1].position
-                if self._waiters:
-                    with self._changed:
-                        self._changed.notify_all()
+                batch = pending[0]
+                self._show(batch[-1].position)
+                pending.popleft()
                 self._notify_listeners(batch)
                 return
-            published: list[list[RecordedEvent]] = []
-            while pending and pending[0][-1].position <= position:
-                published.append(pending.popleft())
-            if not published:
-                return
-            self._visible = published[-1][-1].position
-            if self._waiters:
-                with self._changed:
-                    self._changed.notify_all()
+            count = 1
+            while count < len(pending) and pending[count][-1].position <= position:
+                count += 1
+            self._show(pending[count - 1][-1].position)
+            published = [pending.popleft() for _ in range(count)]
             for batch in published:
                 self._notify_listeners(batch)
+
+    def _show(self, position: int) -> None:
+        """Make the log visible up to ``position`` and wake the threads waiting for a change."""
+        self._visible = position
+        if self._waiters:
+            self.wake()
 
     def _notify_listeners(self, batch: list[RecordedEvent]) -> None:
         # the batch is committed: a failing listener must neither fail the append nor starve
@@ -332,6 +388,7 @@ class InMemoryEventStore:
             for batch in batches:
                 events = list(batch)
                 self._insert(events)
+                self._pending.append(events)
                 count += len(events)
             last = self._pending[-1][-1].position if self._pending else 0
         self._publish(last)
@@ -344,7 +401,8 @@ class InMemoryEventStore:
         A listener runs before ``append`` returns (this is how inline projections give
         read-your-writes); it must not raise: wrap it (see ``EventBus``) to isolate failures.
         """
-        with self._commit_lock:
+        # the append lock too: an append that saw no listener publishes under it, directly
+        with self._commit_lock, self._lock:
             self._listeners.append(listener)
 
     def close(self) -> None:
@@ -370,18 +428,23 @@ class InMemoryEventStore:
     def stream_version(self, stream_id: str) -> int:
         """The current visible version of a stream (0 when it does not exist)."""
         stream = self._streams.get(stream_id)
-        if not stream:
+        if stream is None:
             return 0
+        events = stream_events(stream)
         visible = self._visible
-        last = stream[-1]
+        last = events[-1]
         if last.position <= visible:
             return last.version
-        return len(self._visible_prefix(stream, visible))
+        return len(self._visible_prefix(events, visible))
 
     def stream_ids(self) -> list[str]:
         """Every stream id with at least one visible event."""
         visible = self._visible
-        return [s for s, events in list(self._streams.items()) if events[0].position <= visible]
+        return [
+            s
+            for s, stream in list(self._streams.items())
+            if stream_events(stream)[0].position <= visible
+        ]
 
     @staticmethod
     def _visible_prefix(stream: list[RecordedEvent], visible: int) -> list[RecordedEvent]:
@@ -405,11 +468,11 @@ class InMemoryEventStore:
         """
         _check_limit(limit)
         stream = self._streams.get(stream_id)
-        if not stream:
+        if stream is None:
             return []
-        events = stream
-        if stream[-1].position > self._visible:
-            events = self._visible_prefix(stream, self._visible)
+        events = stream_events(stream)
+        if events[-1].position > self._visible:
+            events = self._visible_prefix(events, self._visible)
         if backwards:
             top = len(events) if from_version <= 0 else min(from_version, len(events))
             chosen = events[top - 1 :: -1] if top > 0 else []
@@ -585,6 +648,8 @@ class InMemoryEventStore:
 
 
 _recorded_at_us = attrgetter("recorded_at_us")
+_event_id_int = attrgetter("event_id_int")
+_stream_id = attrgetter("stream_id")
 _time_ns = time.time_ns
 _MIN_TIME = to_epoch_us(datetime.min.replace(tzinfo=UTC))
 
