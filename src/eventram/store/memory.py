@@ -184,7 +184,7 @@ class InMemoryEventStore:
                 self._by_id[event.event_id_int] = event
                 self._last_time = now
                 version = event.version
-                if version == 1:
+                if version == 1:  # a new stream (the short path read its version)
                     self._streams[event.stream_id] = event
                 else:
                     self._add_to_stream(event)
@@ -296,18 +296,18 @@ class InMemoryEventStore:
         self._log.append(event)
         self._by_id[event.event_id_int] = event
         self._last_time = event.recorded_at_us
-        if event.version == 1:
-            self._streams[event.stream_id] = event  # a stream of one event is the event: no list
-        else:
-            self._add_to_stream(event)
+        self._add_to_stream(event)
 
     def _add_to_stream(self, event: RecordedEvent) -> None:
-        """Add the next event of a stream that has some (a lone envelope becomes a list)."""
-        streams = self._streams
-        if event.version == 2:
-            streams[event.stream_id] = [streams[event.stream_id], event]  # type: ignore[list-item]
+        """Add an event after its stream's others (a lone envelope becomes a list)."""
+        streams, stream_id = self._streams, event.stream_id
+        stream = streams.get(stream_id)
+        if stream is None:
+            streams[stream_id] = event  # a stream of one event is the event: no list
+        elif type(stream) is list:
+            stream.append(event)
         else:
-            streams[event.stream_id].append(event)  # type: ignore[union-attr]
+            streams[stream_id] = [stream, event]  # type: ignore[list-item]
 
     def _insert_new_streams(self, events: list[RecordedEvent]) -> None:
         """:meth:`_insert` one-event batches, each the first event of its stream, in C loops."""
