@@ -69,7 +69,8 @@ def test_stream_ids_and_len_describe_what_is_stored() -> None:
     assert len(store) == 3
 
 
-def test_restore_loads_committed_batches_and_appends_continue_after_them() -> None:
+@pytest.mark.parametrize("listening", [True, False], ids=["with a listener", "quietly"])
+def test_restore_loads_committed_batches_and_appends_continue_after_them(listening: bool) -> None:
     source = InMemoryEventStore()
     first_batch = [NewEvent(data=CartOpened(customer="ann")), NewEvent(data=ItemAdded(sku="a"))]
     source.append("cart-1", first_batch, NO_STREAM)
@@ -77,17 +78,20 @@ def test_restore_loads_committed_batches_and_appends_continue_after_them() -> No
     batches: list[Sequence[RecordedEvent]] = [source.read_stream("cart-1"), source.read_all(2)]
     heard: list[int] = []
     copy = InMemoryEventStore()
-    copy.add_listener(lambda batch: heard.extend(e.position for e in batch))
+    if listening:
+        copy.add_listener(lambda batch: heard.extend(e.position for e in batch))
 
     loaded = copy.restore(batches)
+    assert copy.last_position() == 3
     result = copy.append("cart-1", [ItemAdded(sku="b")], 2)
 
     assert loaded == 3
     assert copy.read_all()[:3] == source.read_all()
     assert (result.version, result.position) == (3, 4)
     assert copy.append("cart-1", first_batch, ANY).position == 2  # stored ids are still known
-    assert heard == [1, 2, 3, 4]
+    assert heard == ([1, 2, 3, 4] if listening else [])
     assert [e.position for e in copy.find(event_types=["test.CartOpened"])] == [1, 3]
+    assert [e.version for e in copy.read_stream("cart-1")] == [1, 2, 3]
 
 
 def test_metadata_changed_by_the_caller_after_append_does_not_change_the_store() -> None:

@@ -350,11 +350,12 @@ class InMemoryEventStore:
                 pending.popleft()
                 self._notify_listeners(batch)
                 return
-            count = 1
-            while count < len(pending) and pending[count][-1].position <= position:
-                count += 1
-            self._show(pending[count - 1][-1].position)
-            published = [pending.popleft() for _ in range(count)]
+            published: list[list[RecordedEvent]] = []
+            while pending and pending[0][-1].position <= position:  # deque: no indexing
+                published.append(pending.popleft())
+            # popped before they are visible: no append publishes them directly meanwhile,
+            # as the commit lock is held until they are
+            self._show(published[-1][-1].position)
             for batch in published:
                 self._notify_listeners(batch)
 
@@ -383,16 +384,51 @@ class InMemoryEventStore:
 
         Returns the number of events loaded. Used by recovery before the store is shared.
         """
+        with self._lock, self._commit_lock:
+            if self._pending or self._listeners:  # a store already in use: the general path
+                count = self._restore_pending(batches)
+            else:
+                count = self._restore_quietly(batches)
+        self._catch_up(self._visible)  # index now, so the first query after it is not slow
+        return count
+
+    def _restore_quietly(self, batches: Iterable[Sequence[RecordedEvent]]) -> int:
+        """:meth:`restore` with nobody to tell: insert everything, then show it all at once.
+
+        Recovery loads millions of one-event batches here: the usual case is inlined.
+        """
+        log, by_id, streams = self._log, self._by_id, self._streams
+        before = len(log)
+        append, get = log.append, streams.get
+        for batch in batches:
+            if len(batch) != 1:
+                self._insert(list(batch))
+                continue
+            event = batch[0]
+            append(event)
+            by_id[event.event_id_int] = event
+            stream_id = event.stream_id
+            stream = get(stream_id)
+            if stream is None:
+                streams[stream_id] = event  # a stream of one event is the event: no list
+            elif type(stream) is list:
+                stream.append(event)
+            else:
+                streams[stream_id] = [stream, event]  # type: ignore[list-item]
+        if len(log) > before:
+            self._last_time = log[-1].recorded_at_us
+            self._show(log[-1].position)
+        return len(log) - before
+
+    def _restore_pending(self, batches: Iterable[Sequence[RecordedEvent]]) -> int:
         count = 0
-        with self._lock:
-            for batch in batches:
-                events = list(batch)
-                self._insert(events)
-                self._pending.append(events)
-                count += len(events)
-            last = self._pending[-1][-1].position if self._pending else 0
-        self._publish(last)
-        self._catch_up(last)  # index now, so the first query after a recovery is not the slow one
+        for batch in batches:
+            events = list(batch)
+            self._insert(events)
+            self._pending.append(events)
+            count += len(events)
+        if self._pending:
+            self._publish(self._pending[-1][-1].position)
         return count
 
     def add_listener(self, listener: CommitListener) -> None:
