@@ -42,7 +42,11 @@ def test_a_torn_last_frame_is_cut_at_every_byte_offset(
     logged = _build(source, bulk=bulk)
     last = frames_of(source)[-1]
     kept = logged[: last.batches[0][0].position - 1]
+    frame_bytes = last.path.read_bytes()[last.offset : last.offset + last.size]
     for cut in range(last.size):
+        # torn bytes that happen to be all zeros (a CRC byte can be 0) read as preallocated
+        # space: a clean end, nothing to cut
+        torn = any(frame_bytes[:cut])
         work = copy_data_dir(source, tmp_path / "work")
         # when the file ends `cut` bytes into the last frame
         truncate(work / "journal" / last.path.name, last.offset + cut)
@@ -53,8 +57,8 @@ def test_a_torn_last_frame_is_cut_at_every_byte_offset(
         try:
             assert store.read_all() == kept
             assert store.recovery is not None
-            assert store.recovery.dropped_bytes == cut
-            if cut:
+            assert store.recovery.dropped_bytes == (cut if torn else 0)
+            if torn:
                 assert f"dropped {cut} byte(s)" in caplog.text
             else:
                 assert caplog.text == ""
