@@ -53,6 +53,15 @@ _logger = logging.getLogger("eventram.store")
 class Journal(Protocol):
     """Where committed batches go before they become visible (see ``eventram.store.journal``)."""
 
+    @property
+    def waits(self) -> bool:
+        """Whether a written frame must be waited for (``wait_durable``) before it is shown.
+
+        False when ``write`` alone is enough (the frame is in the OS and nothing more is
+        promised): the store then shows a batch as soon as it is written.
+        """
+        ...
+
     def write(self, batches: Sequence[Sequence[RecordedEvent]]) -> int:
         """Write batches as one frame; return a ticket for :meth:`wait_durable`; raise on error."""
         ...
@@ -90,6 +99,7 @@ class InMemoryEventStore:
         self._commit_lock = threading.RLock()
         self._changed = threading.Condition(threading.Lock())
         self._journal = journal
+        self._journal_waits = journal is not None and journal.waits
         self._clock = clock
         self._log: list[RecordedEvent] = []
         self._streams: dict[str, Stream] = {}
@@ -177,9 +187,11 @@ class InMemoryEventStore:
                 if type(outcome) is AppendResult:
                     return outcome
                 batch: list[RecordedEvent] = outcome  # type: ignore[assignment]
-            elif self._journal is None and not self._listeners and not self._pending:
-                # the usual append: one event, visible at once, nobody to tell (what
-                # _insert_one does, inline)
+            elif not self._journal_waits and not self._listeners and not self._pending:
+                # the usual append: one event, visible at once (once written, if journaled),
+                # nobody to tell (what _insert_one does, inline)
+                if self._journal is not None:
+                    self._journal.write(((event,),))  # raises before anything changes
                 log.append(event)
                 self._by_id[event.event_id_int] = event
                 self._last_time = now

@@ -134,6 +134,11 @@ class JournalWriter:
             self._thread.start()
 
     @property
+    def waits(self) -> bool:
+        """Whether appends wait for their frame's fsync before it is shown (``always``)."""
+        return self.policy == "always"
+
+    @property
     def path(self) -> Path:
         """The active segment file."""
         return segment_path(self.directory, self._index)
