@@ -57,8 +57,9 @@ def recover(
     """Load every committed batch of the journal in ``directory`` into ``store``.
 
     The caller holds the directory lock: a torn tail is cut from the file itself. The garbage
-    collector is paused while millions of objects are created, and what was loaded is then
-    moved out of its reach (``gc.freeze``) so later collections do not walk it again.
+    collector is paused while millions of objects are created (it would otherwise walk them
+    again and again as they pile up). A long-running process may then ``gc.freeze()`` what it
+    keeps for good, as ``billing serve`` does; recovery does not, so a closed store is freed.
     """
     started = time.perf_counter()
     reader = JournalReader(directory, progress=progress)
@@ -76,7 +77,6 @@ def recover(
         events = store.restore(chain.from_iterable(runs()))
     finally:
         if collecting:
-            gc.freeze()
             gc.enable()
     damage = reader.damage
     dropped_at: str | None = None
