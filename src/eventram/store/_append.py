@@ -102,6 +102,10 @@ class BatchBuilder:
         self.encode_into(event, self.buffer)
         return bytes(self.buffer)
 
+    def prepare_many(self, requests: Sequence[AppendRequest], now: int, position: int) -> Bulk:
+        """:meth:`prepare` each stream's batch of a bulk append, from global ``position`` on."""
+        return prepare_many(self, requests, now, position)
+
     def prepare(
         self,
         stream_id: str,
@@ -117,56 +121,12 @@ class BatchBuilder:
     ) -> list[RecordedEvent] | AppendResult:
         """Check one stream's batch and build its envelopes, starting at global ``position``.
 
-        ``now`` is the batch's ``recorded_at_us``. Returns the envelopes, or the first result
-        when the batch is a retry of one already stored. In a bulk append, ``seen_ids`` holds
-        the caller-chosen ids (as integers) of the batches before this one: reusing one of them
-        is refused.
+        The general path, for any batch: every check, caller-chosen ids, first-seen classes
+        (:attr:`one` is the short path of a plain event; try it first). ``now`` is the batch's
+        ``recorded_at_us``. Returns the envelopes, or the first result when the batch is a
+        retry of one already stored. In a bulk append, ``seen_ids`` holds the caller-chosen ids
+        (as integers) of the batches before this one: reusing one of them is refused.
         """
-        if type(events) is list and len(events) == 1:
-            event = self.one(
-                stream_id,
-                events[0],
-                expected_version,
-                stream_type,
-                metadata,
-                correlation_id,
-                causation_id,
-                now,
-                position,
-            )
-            if event is not None:
-                return [event]
-        return self._prepare_general(
-            stream_id,
-            events,
-            expected_version,
-            stream_type,
-            metadata,
-            correlation_id,
-            causation_id,
-            now,
-            position,
-            seen_ids,
-        )
-
-    def prepare_many(self, requests: Sequence[AppendRequest], now: int, position: int) -> Bulk:
-        """:meth:`prepare` each stream's batch of a bulk append, from global ``position`` on."""
-        return prepare_many(self, requests, now, position)
-
-    def _prepare_general(
-        self,
-        stream_id: str,
-        events: Sequence[EventLike],
-        expected_version: int,
-        stream_type: str,
-        metadata: Mapping[str, str] | None,
-        correlation_id: str | None,
-        causation_id: str | None,
-        now: int,
-        position: int,
-        seen_ids: set[int] | None,
-    ) -> list[RecordedEvent] | AppendResult:
-        """:meth:`prepare` for any batch: every check, caller-chosen ids, first-seen classes."""
         if not isinstance(stream_id, str) or not stream_id:
             raise ValidationError(
                 f"Stream id {stream_id!r} must be a non-empty string.", field="stream_id"

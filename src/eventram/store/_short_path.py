@@ -206,19 +206,14 @@ def prepare_many(
 ) -> Bulk:
     """Prepare each stream's batch of a bulk append, from global ``position`` on.
 
-    A one-event batch takes the short path inline (what ``one_event_path`` does, without a call
-    per stream: a bulk append of 100 streams spends most of its time here); any other goes to
-    ``builder.prepare``. A stream named twice is refused the second time.
+    A one-event batch takes the short path (``builder.one``); any other, or one the short path
+    hands back, goes to ``builder.prepare``. A stream named twice is refused the second time.
     """
     bulk = Bulk()
     singles, results, errors = bulk.singles, bulk.results, bulk.errors
     batches: list[list[RecordedEvent]] | None = None
     seen_ids: set[int] = set()
-    prepare, single = builder.prepare, singles.append
-    streams, type_names, cache = builder.streams, builder.type_names, builder.metadata_cache
-    fields, shared = builder.pair_fields, builder.shared_metadata
-    first_field, second_field = fields or ("", "")
-    encode_into, buffer, take_id = builder.encode_into, builder.buffer, _ID_POOL.pop
+    one, prepare, single = builder.one, builder.prepare, singles.append
     # checked per request only when some stream id repeats (a set of them is built in C)
     twice = len(set(map(_stream_id_of, requests))) != len(requests)
     for request in requests:
@@ -232,61 +227,22 @@ def prepare_many(
             continue
         events = request.events
         try:
-            if type(events) is list and len(events) == 1 and encode_into is not None:
-                data = events[0]
-                name = type_names.get(type(data))
-                expected_version = request.expected_version
-                if (
-                    name is not None
-                    and type(stream_id) is str
-                    and stream_id
-                    and type(expected_version) is int
-                    and expected_version >= ANY
-                ):
-                    stream_type = request.stream_type
-                    stream = streams.get(stream_id)
-                    if stream is None:
-                        version = 1
-                        if expected_version > 0 or expected_version == STREAM_EXISTS:
-                            raise ConcurrencyError(
-                                stream_id, describe_expected(expected_version), 0
-                            )
-                    else:
-                        stream_id, stream_type, version = existing_stream(
-                            stream, stream_id, expected_version, stream_type
-                        )
-                        version += 1
-                    metadata = request.metadata
-                    if not metadata:
-                        meta = EMPTY_META
-                    else:
-                        try:
-                            if fields is None or len(metadata) != 2:
-                                raise KeyError
-                            meta = cache[metadata[first_field]][metadata[second_field]]
-                        except (KeyError, TypeError):
-                            meta = shared(metadata)
-                    encode_into(data, buffer)
-                    try:
-                        event_int = take_id()
-                    except IndexError:
-                        event_int = new_event_int()
-                    event = RecordedEvent(
-                        position,
-                        version,
-                        stream_id,
-                        stream_type,
-                        name,
-                        event_int,
-                        now,
-                        request.correlation_id,
-                        request.causation_id,
-                        meta,
-                        bytes(buffer),
-                        data.schema_version,
-                    )
-                    results[stream_id] = AppendResult(
-                        stream_id, version, version, position, position
+            if type(events) is list and len(events) == 1:
+                event = one(
+                    stream_id,
+                    events[0],
+                    request.expected_version,
+                    request.stream_type,
+                    request.metadata,
+                    request.correlation_id,
+                    request.causation_id,
+                    now,
+                    position,
+                )
+                if event is not None:
+                    version = event.version
+                    results[event.stream_id] = AppendResult(
+                        event.stream_id, version, version, position, position
                     )
                     position += 1
                     if batches is not None:
