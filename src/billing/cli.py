@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 from rich.panel import Panel
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 import billing
@@ -115,20 +114,9 @@ def serve(
 @contextmanager
 def replay_bar() -> Iterator[Callable[[int, int], None]]:
     """A progress bar on stderr for the journal's replay at start (on a terminal only)."""
-    with Progress(
-        TextColumn("replaying the journal"),
-        BarColumn(),
-        DownloadColumn(),
-        TimeRemainingColumn(),
-        console=err_console,
-        transient=True,
-        disable=not err_console.is_terminal,
-    ) as bar:
-        task = bar.add_task("replay", total=None)
+    from eventram.durable import journal_progress_bar
 
-        def progress(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
+    with journal_progress_bar("replaying the journal", err_console) as progress:
         yield progress
 
 

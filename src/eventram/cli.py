@@ -12,15 +12,12 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import msgspec
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from eventram.envelope import RecordedEvent
@@ -29,8 +26,8 @@ from eventram.errors import (
 )
 from eventram.exitcodes import EXIT_CODES, exit_code_for, run_cli
 from eventram.store.journal.ops import JournalSummary, inspect, repair, tail
+from eventram.store.journal.progress import journal_progress_bar
 from eventram.store.journal.reader import Damage
-from eventram.store.journal.reader import Progress as ProgressCallback
 
 __all__ = ["EXIT_CODES", "app", "exit_code_for", "main"]
 
@@ -53,26 +50,6 @@ DataDir = Annotated[
     Path, typer.Argument(help="The data directory (it holds journal/ and eventram.lock).")
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
-
-
-@contextmanager
-def _reading(what: str) -> Iterator[ProgressCallback]:
-    """A progress bar on stderr (shown only on a terminal) fed by a reader's callback."""
-    with Progress(
-        TextColumn(what),
-        BarColumn(),
-        DownloadColumn(),
-        TimeRemainingColumn(),
-        console=err_console,
-        transient=True,
-        disable=not err_console.is_terminal,
-    ) as bar:
-        task = bar.add_task(what, total=None)
-
-        def progress(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        yield progress
 
 
 def _describe(damage: Damage) -> str:
@@ -118,7 +95,7 @@ def _summary_json(summary: JournalSummary) -> dict[str, Any]:
 @journal_app.command("inspect")
 def inspect_command(data_dir: DataDir, as_json: AsJson = False) -> None:
     """Show the journal's segments, frames, events, streams, positions and sizes."""
-    with _reading("reading the journal") as progress:
+    with journal_progress_bar("reading the journal", err_console) as progress:
         summary = inspect(data_dir, progress=progress)
     if as_json:
         console.print_json(json.dumps(_summary_json(summary)))
@@ -153,7 +130,7 @@ def inspect_command(data_dir: DataDir, as_json: AsJson = False) -> None:
 @journal_app.command("verify")
 def verify_command(data_dir: DataDir) -> None:
     """Check every frame (CRC, length, decoding, positions); exit 7 on any damage."""
-    with _reading("verifying the journal") as progress:
+    with journal_progress_bar("verifying the journal", err_console) as progress:
         summary = inspect(data_dir, progress=progress)
     damage = summary.damage
     if damage is not None:
@@ -178,7 +155,7 @@ def repair_command(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
     """Cut the journal at its last sound frame; the changed files are kept in backups/."""
-    with _reading("reading the journal") as progress:
+    with journal_progress_bar("reading the journal", err_console) as progress:
         summary = inspect(data_dir, progress=progress)
     if summary.damage is None:
         console.print("[green]journal sound:[/] nothing to repair")
@@ -190,7 +167,7 @@ def repair_command(
     )
     if not yes:
         typer.confirm("Cut the journal (a backup of the changed files is kept)?", abort=True)
-    with _reading("repairing the journal") as progress:
+    with journal_progress_bar("repairing the journal", err_console) as progress:
         report = repair(data_dir, progress=progress)
     if report.damage is None:
         console.print("[green]journal sound:[/] nothing to repair")
