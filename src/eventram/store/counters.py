@@ -79,13 +79,17 @@ class EventCounters:
                 )
             )
         for (event_type, hour, org, user), count in Counter(keys).items():
-            hours = self._by_type.get(event_type)
-            if hours is None:
-                hours = self._by_type[event_type] = SortedDict()
-            cell: Counter[tuple[str, str]] | None = hours.get(hour)
-            if cell is None:
-                cell = hours[hour] = Counter()
-            cell[(org, user)] += count
+            self._cell(event_type, hour)[(org, user)] += count
+
+    def _cell(self, event_type: str, hour: int) -> Counter[tuple[str, str]]:
+        """The (organization, user) counts of ``event_type`` in ``hour``, created if new."""
+        hours = self._by_type.get(event_type)
+        if hours is None:
+            hours = self._by_type[event_type] = SortedDict()
+        cell: Counter[tuple[str, str]] | None = hours.get(hour)
+        if cell is None:
+            cell = hours[hour] = Counter()
+        return cell
 
     def add_hour(
         self, event_type: str, hour: int, counts: Iterable[tuple[Mapping[str, str], int]]
@@ -96,12 +100,7 @@ class EventCounters:
         """
         org_field, user_field = self._org, self._user
         with self._lock:
-            hours = self._by_type.get(event_type)
-            if hours is None:
-                hours = self._by_type[event_type] = SortedDict()
-            cell: Counter[tuple[str, str]] | None = hours.get(hour)
-            if cell is None:
-                cell = hours[hour] = Counter()
+            cell = self._cell(event_type, hour)
             for meta, count in counts:
                 cell[(meta.get(org_field, UNKNOWN), meta.get(user_field, UNKNOWN))] += count
 
