@@ -16,14 +16,13 @@ from pathlib import Path
 
 import google_crc32c
 
-from eventram.errors import JournalCorruptError, JournalError
+from eventram.errors import JournalError
 
 __all__ = [
     "FORMAT_VERSION",
     "HEADER_SIZE",
     "MAGIC",
     "SegmentHeader",
-    "check_header",
     "create_segment",
     "fsync_directory",
     "list_segments",
@@ -109,17 +108,6 @@ def create_segment(directory: Path, header: SegmentHeader, *, sync: bool) -> int
         path.unlink(missing_ok=True)
         raise
     return fd
-
-
-def check_header(header: SegmentHeader | str, path: Path, index: int) -> SegmentHeader:
-    """Return a sound header that matches its file name, else raise ``JournalCorruptError``."""
-    if isinstance(header, str):
-        raise JournalCorruptError(str(path), 0, header)
-    if header.index != index:
-        raise JournalCorruptError(
-            str(path), 0, f"the header says segment {header.index}, the file name {index}"
-        )
-    return header
 
 
 def fsync_directory(directory: Path) -> None:
