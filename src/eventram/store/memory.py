@@ -401,30 +401,16 @@ class InMemoryEventStore(StoreReading):
         return count
 
     def _restore_quietly(self, batches: Iterable[Sequence[RecordedEvent]]) -> int:
-        """:meth:`restore` with nobody to tell: insert everything, then show it all at once.
-
-        Recovery loads millions of one-event batches here: the usual case is inlined.
-        """
-        log, by_id, streams = self._log, self._by_id, self._streams
+        """:meth:`restore` with nobody to tell: insert everything, then show it all at once."""
+        log = self._log
         before = len(log)
-        append, get = log.append, streams.get
+        insert, insert_one = self._insert, self._insert_one
         for batch in batches:
-            if len(batch) != 1:
-                self._insert(list(batch))
-                continue
-            event = batch[0]
-            append(event)
-            by_id[event.event_id_int] = event
-            stream_id = event.stream_id
-            stream = get(stream_id)
-            if stream is None:
-                streams[stream_id] = event  # a stream of one event is the event: no list
-            elif type(stream) is list:
-                stream.append(event)
+            if len(batch) == 1:
+                insert_one(batch[0])
             else:
-                streams[stream_id] = [stream, event]  # type: ignore[list-item]
+                insert(list(batch))
         if len(log) > before:
-            self._last_time = log[-1].recorded_at_us
             self._show(log[-1].position)
         return len(log) - before
 
