@@ -21,7 +21,9 @@ THREADS = 12
 PER_THREAD = 40
 
 
-def _run_writers(store_append: object, outcomes: dict[int, list[object]]) -> list[threading.Thread]:
+def _run_writers(store_append: object) -> dict[int, list[object]]:
+    """Append from THREADS threads at once; return each thread's results (an error ends one)."""
+    outcomes: dict[int, list[object]] = {n: [] for n in range(THREADS)}
     start = threading.Barrier(THREADS)
 
     def work(n: int) -> None:
@@ -37,7 +39,10 @@ def _run_writers(store_append: object, outcomes: dict[int, list[object]]) -> lis
     threads = [threading.Thread(target=work, args=(n,), daemon=True) for n in range(THREADS)]
     for thread in threads:
         thread.start()
-    return threads
+    for thread in threads:
+        thread.join(HANG_GUARD)
+    assert not any(thread.is_alive() for thread in threads), "a writer was left waiting"
+    return outcomes
 
 
 def test_writers_waiting_on_one_another_share_fsyncs_and_all_return_durable(
@@ -45,13 +50,9 @@ def test_writers_waiting_on_one_another_share_fsyncs_and_all_return_durable(
 ) -> None:
     # given many threads appending at once with fsync=always
     store = open_store(tmp_path, fsync="always")
-    outcomes: dict[int, list[object]] = {n: [] for n in range(THREADS)}
     try:
-        threads = _run_writers(store.append, outcomes)
-        for thread in threads:
-            thread.join(HANG_GUARD)
+        outcomes = _run_writers(store.append)
         # then every append returned, every frame is durable, and fsyncs were shared
-        assert not any(thread.is_alive() for thread in threads)
         assert all(len(results) == PER_THREAD for results in outcomes.values())
         journal = store.journal
         assert journal.frames_durable == journal.frames_written == THREADS * PER_THREAD
@@ -78,14 +79,10 @@ def test_a_failed_fsync_wakes_every_waiting_writer_with_the_error_and_refuses_la
         real_sync(fd)
 
     monkeypatch.setattr(writer_module, "_sync_data", failing_sync)
-    outcomes: dict[int, list[object]] = {n: [] for n in range(THREADS)}
     try:
         # when many writers append at once
-        threads = _run_writers(store.append, outcomes)
-        for thread in threads:
-            thread.join(HANG_GUARD)
+        outcomes = _run_writers(store.append)
         # then no writer is left waiting, each stopped on the disk error (or after it)
-        assert not any(thread.is_alive() for thread in threads)
         errors = [results[-1] for results in outcomes.values()]
         assert all(isinstance(error, (JournalWriteError, StoreClosedError)) for error in errors)
         assert any(isinstance(error, JournalWriteError) for error in errors)
