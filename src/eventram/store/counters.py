@@ -60,26 +60,26 @@ class EventCounters:
         self._lock = threading.Lock()
 
     def add(self, events: Sequence[RecordedEvent]) -> None:
-        """Count newly committed events (a batch at a time)."""
-        with self._lock:
-            self._add(events)
-
-    def _add(self, events: Sequence[RecordedEvent]) -> None:
+        """Count newly committed events (a batch, or a long run of them at once)."""
         org_field, user_field = self._org, self._user
-        # count with Counter (in C) before touching the cells once per distinct key
-        keys: list[tuple[str, int, str, str]] = []
-        for event in events:
-            meta = event.metadata
-            keys.append(
-                (
-                    event.event_type,
-                    event.recorded_at_us // HOUR_US,
-                    meta.get(org_field, UNKNOWN),
-                    meta.get(user_field, UNKNOWN),
-                )
+        metas = [event.metadata for event in events]
+        ids = list(map(id, metas))
+        meta_of = dict(zip(ids, metas, strict=True))
+        # count (type, hour, metadata dict) in C, then touch each distinct cell once: events
+        # with the same indexed metadata share one dict (the store and recovery see to it)
+        counts = Counter(
+            zip(
+                [event.event_type for event in events],
+                [event.recorded_at_us // HOUR_US for event in events],
+                ids,
+                strict=True,
             )
-        for (event_type, hour, org, user), count in Counter(keys).items():
-            self._cell(event_type, hour)[(org, user)] += count
+        )
+        with self._lock:
+            for (event_type, hour, key), count in counts.items():
+                meta = meta_of[key]
+                cell = self._cell(event_type, hour)
+                cell[(meta.get(org_field, UNKNOWN), meta.get(user_field, UNKNOWN))] += count
 
     def _cell(self, event_type: str, hour: int) -> Counter[tuple[str, str]]:
         """The (organization, user) counts of ``event_type`` in ``hour``, created if new."""

@@ -18,7 +18,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import partial
 from operator import attrgetter
@@ -45,7 +45,7 @@ from eventram.store.base import (
 )
 from eventram.store.subscription import Subscription
 
-__all__ = ["InMemoryEventStore", "Journal"]
+__all__ = ["InMemoryEventStore", "Journal", "split_batches"]
 
 _logger = logging.getLogger("eventram.store")
 
@@ -392,27 +392,54 @@ class InMemoryEventStore(StoreReading):
 
         Returns the number of events loaded. Used by recovery before the store is shared.
         """
-        with self._lock, self._commit_lock:
-            if self._pending or self._listeners:  # a store already in use: the general path
-                count = self._restore_pending(batches)
-            else:
-                count = self._restore_quietly(batches)
-        self._catch_up(self._visible)  # index now, so the first query after it is not slow
+        events: list[RecordedEvent] = []
+        multi: list[tuple[int, int]] = []
+        for batch in batches:
+            events.extend(batch)
+            if len(batch) > 1:
+                multi.append((batch[0].position, batch[-1].position))
+        count = self.restore_log(events, multi)
+        self.index()
         return count
 
-    def _restore_quietly(self, batches: Iterable[Sequence[RecordedEvent]]) -> int:
-        """:meth:`restore` with nobody to tell: insert everything, then show it all at once."""
-        log = self._log
-        before = len(log)
-        insert, insert_one = self._insert, self._insert_one
-        for batch in batches:
-            if len(batch) == 1:
-                insert_one(batch[0])
-            else:
-                insert(list(batch))
-        if len(log) > before:
+    def restore_log(self, events: list[RecordedEvent], multi: Sequence[tuple[int, int]]) -> int:
+        """:meth:`restore` events given as the log holds them, in order, without checks.
+
+        ``multi`` gives the first and last positions of each batch of more than one event;
+        every other event is a batch of its own. The events are visible on return; the
+        secondary indexes follow lazily (or call :meth:`index`). Returns how many were loaded.
+        """
+        if not events:
+            return 0
+        with self._lock, self._commit_lock:
+            if self._pending or self._listeners:  # a store already in use: the general path
+                return self._restore_pending(split_batches(events, multi))
+            log, streams = self._log, self._streams
+            log.extend(events)
+            self._by_id.update(zip(map(_event_id_int, events), events, strict=True))
+            for first, last in multi:
+                self._batch_firsts.append(first)
+                self._batch_lasts.append(last)
+            get = streams.get
+            for event in events:  # what _add_to_stream does, inline: once per event
+                stream_id = event.stream_id
+                stream = get(stream_id)
+                if stream is None:
+                    streams[stream_id] = event
+                elif type(stream) is list:
+                    stream.append(event)
+                else:
+                    streams[stream_id] = [stream, event]  # type: ignore[list-item]
+            self._last_time = events[-1].recorded_at_us
             self._show(log[-1].position)
-        return len(log) - before
+        return len(events)
+
+    def index(self) -> None:
+        """Bring the secondary indexes and counters up to date now (they otherwise follow lazily).
+
+        After a large restore, so that the first query does not pay for indexing everything.
+        """
+        self._catch_up(self._visible)
 
     def _restore_pending(self, batches: Iterable[Sequence[RecordedEvent]]) -> int:
         count = 0
@@ -480,6 +507,19 @@ class InMemoryEventStore(StoreReading):
 
     def __len__(self) -> int:
         return self._visible
+
+
+def split_batches(
+    events: list[RecordedEvent], multi: Sequence[tuple[int, int]]
+) -> Iterator[list[RecordedEvent]]:
+    """The batches of a flat run of events, given the batches of more than one event."""
+    lasts = dict(multi)
+    i = 0
+    while i < len(events):
+        position = events[i].position
+        count = lasts.get(position, position) - position + 1
+        yield events[i : i + count]
+        i += count
 
 
 _event_id_int = attrgetter("event_id_int")

@@ -24,9 +24,11 @@ __all__ = [
     "FRAME_HEADER",
     "MAX_PAYLOAD",
     "Interner",
+    "decode_into",
     "decode_payload",
     "encode_frame",
     "frame_at",
+    "payload_decoder",
 ]
 
 FRAME_HEADER = struct.Struct("<II")
@@ -80,7 +82,8 @@ class Interner:
         return found
 
 
-_decoder = msgspec.msgpack.Decoder(list[_Batch])
+payload_decoder = msgspec.msgpack.Decoder(list[_Batch])
+"""Decodes a frame's payload: its batches as tuples (see ``_Batch``)."""
 
 
 def encode_frame(batches: Sequence[Sequence[RecordedEvent]]) -> bytes:
@@ -171,10 +174,25 @@ def decode_payload(
     payload: bytes | memoryview, interner: Interner | None = None
 ) -> list[list[RecordedEvent]]:
     """The batches of a frame's payload (raises ``msgspec`` errors on bad bytes)."""
-    shared = interner if interner is not None else Interner()
-    meta_of, names = shared.meta, shared.names
+    events: list[RecordedEvent] = []
     batches: list[list[RecordedEvent]] = []
-    event = RecordedEvent
+    decoded = payload_decoder.decode(payload)
+    for first, count in decode_into(decoded, interner or Interner(), events):
+        batches.append(events[first : first + count])
+    return batches
+
+
+def decode_into(
+    decoded: list[_Batch], interner: Interner, events: list[RecordedEvent]
+) -> list[tuple[int, int]]:
+    """Append the events of a decoded frame payload (``payload_decoder``) to ``events``.
+
+    Returns each batch as ``(index in events, event count)``. Recovery keeps the events in one
+    flat list, as the store's log does.
+    """
+    meta_of, names = interner.meta, interner.names
+    batches: list[tuple[int, int]] = []
+    event, append = RecordedEvent, events.append
     for (
         position,
         version,
@@ -185,33 +203,15 @@ def decode_payload(
         causation,
         raw_meta,
         entries,
-    ) in _decoder.decode(payload):
+    ) in decoded:
         meta = meta_of(raw_meta)
+        if causation == correlation:  # one string for both, as appends share them
+            causation = correlation
         stream_type = names.setdefault(stream_type, stream_type)
         at_us = at if type(at) is int else to_epoch_us(at)  # type: ignore[arg-type]
-        if len(entries) == 1:  # the usual batch: one command, one event
-            ((event_id, event_type, body, schema_version, own_meta),) = entries
-            batches.append(
-                [
-                    event(
-                        position,
-                        version,
-                        stream_id,
-                        stream_type,
-                        names.setdefault(event_type, event_type),
-                        _from_bytes(event_id),
-                        at_us,
-                        correlation,
-                        causation,
-                        meta if own_meta is None else own_meta,
-                        body,
-                        schema_version,
-                    )
-                ]
-            )
-            continue
-        batches.append(
-            [
+        batches.append((len(events), len(entries)))
+        for i, (event_id, event_type, body, schema_version, own_meta) in enumerate(entries):
+            append(
                 event(
                     position + i,
                     version + i,
@@ -226,7 +226,5 @@ def decode_payload(
                     body,
                     schema_version,
                 )
-                for i, (event_id, event_type, body, schema_version, own_meta) in enumerate(entries)
-            ]
-        )
+            )
     return batches

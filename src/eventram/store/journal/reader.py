@@ -16,17 +16,19 @@ from pathlib import Path
 import google_crc32c
 import msgspec
 
-from eventram.envelope import RecordedEvent
+from eventram.envelope import RecordedEvent, to_epoch_us
 from eventram.store.journal.frame import (
     FRAME_HEADER,
     MAX_PAYLOAD,
     Interner,
-    decode_payload,
+    decode_into,
+    payload_decoder,
 )
 from eventram.store.journal.scan import next_sound_frame, zeros_from
 from eventram.store.journal.segment import HEADER_SIZE, list_segments, parse_header
+from eventram.store.memory import split_batches
 
-__all__ = ["Damage", "Frame", "JournalReader", "Progress", "RawFrame"]
+__all__ = ["Chunk", "Damage", "Frame", "JournalReader", "Progress"]
 
 Progress = Callable[[int, int], None]
 """Called with (bytes read so far, bytes in the journal) while a journal is read."""
@@ -35,8 +37,21 @@ _PROGRESS_STEP = 4 * 1024 * 1024
 _HEADER = FRAME_HEADER.size
 _crc = google_crc32c.value
 
-RawFrame = tuple[int, int, list[list[RecordedEvent]]]
-"""A sound frame as ``(offset, end, batches)``."""
+
+@dataclass(frozen=True)
+class Chunk:
+    """A run of sound frames of one segment, their events in one flat list (as in the log).
+
+    ``frames`` holds ``(offset, end, index of its first event, event count)`` per frame;
+    ``multi`` the first and last positions of every batch of more than one event (any other
+    event is a batch of its own), as the store keeps them.
+    """
+
+    segment: int
+    path: Path
+    frames: list[tuple[int, int, int, int]]
+    events: list[RecordedEvent]
+    multi: list[tuple[int, int]]
 
 
 @dataclass(frozen=True)
@@ -93,16 +108,14 @@ class JournalReader:
 
     def frames(self) -> Iterator[Frame]:
         """Every sound frame up to the first damage, in journal order."""
-        for index, path, frames, _ in self.chunks():
-            for offset, end, batches in frames:
-                yield Frame(path, index, offset, end - offset, batches)
+        for chunk in self.chunks():
+            events, multi = chunk.events, chunk.multi
+            for offset, end, first, count in chunk.frames:
+                batches = list(split_batches(events[first : first + count], multi))
+                yield Frame(chunk.path, chunk.segment, offset, end - offset, batches)
 
-    def chunks(self) -> Iterator[tuple[int, Path, list[RawFrame], list[list[RecordedEvent]]]]:
-        """Runs of sound frames: ``(segment index, path, [(offset, end, batches)], batches)``.
-
-        The fast path of recovery: a few megabytes of frames at a time, no object per frame,
-        and all their batches in one list as well.
-        """
+    def chunks(self) -> Iterator[Chunk]:
+        """Runs of sound frames, a few megabytes at a time (the fast path of recovery)."""
         done = 0
         last = len(self.segments) - 1
         for number, (index, path) in enumerate(self.segments):
@@ -112,10 +125,11 @@ class JournalReader:
                 return
             size = len(data)
             while offset < size:
-                frames, batches, offset, why = self._scan(data, offset, offset + _PROGRESS_STEP)
-                if frames:
+                chunk = Chunk(index, path, [], [], [])
+                offset, why = self._scan(data, offset, offset + _PROGRESS_STEP, chunk)
+                if chunk.frames:
                     self.end = (index, offset)
-                    yield index, path, frames, batches
+                    yield chunk
                 if why is not None:
                     if zeros_from(data, offset):  # preallocated space: the segment ends here
                         self.end = (index, offset)
@@ -130,63 +144,100 @@ class JournalReader:
         if self._progress is not None:
             self._progress(self.total_bytes, self.total_bytes)
 
-    def _scan(
-        self, data: bytes, offset: int, stop: int
-    ) -> tuple[list[RawFrame], list[list[RecordedEvent]], int, str | None]:
+    def _scan(self, data: bytes, offset: int, stop: int, chunk: Chunk) -> tuple[int, str | None]:
         """Check and decode the frames from ``offset`` until ``stop`` or the first bad one.
 
-        Returns the sound frames, where scanning stopped, and why if a frame was bad. The checks
-        of ``frame_at`` are inlined: this loop runs once per frame of the journal.
+        Fills ``chunk``; returns where scanning stopped, and why if a frame was bad. This loop
+        runs once per frame of the journal: the checks of ``frame_at`` are inlined, and so is
+        the decoding of the usual frame (one batch of one event) that ``decode_into`` does.
         """
-        frames: list[RawFrame] = []
-        flat: list[list[RecordedEvent]] = []
+        frames, events, multi = chunk.frames, chunk.events, chunk.multi
         size = len(data)
         view = memoryview(data)
         expected = self.next_position
-        unpack, crc, decode = FRAME_HEADER.unpack_from, _crc, decode_payload
+        unpack, crc, decode = FRAME_HEADER.unpack_from, _crc, payload_decoder.decode
         interner = self._interner
+        metadata, meta_of, names = interner.metadata, interner.meta, interner.names
+        event, from_bytes, add = RecordedEvent, int.from_bytes, events.append
         why: str | None = None
-        while offset < stop and offset < size:
+        limit = min(stop, size)
+        while offset < limit:
             if offset + _HEADER > size:
                 why = f"incomplete frame header ({size - offset} of {_HEADER} bytes)"
                 break
             checksum, length = unpack(data, offset)
             end = offset + _HEADER + length
-            if length == 0 or length > MAX_PAYLOAD:
-                why = f"impossible frame length {length}"
-                break
-            if end > size:
-                why = f"frame of {length} bytes runs past the end of the file by {end - size}"
+            if length == 0 or length > MAX_PAYLOAD or end > size:
+                why = (
+                    f"frame of {length} bytes runs past the end of the file by {end - size}"
+                    if 0 < length <= MAX_PAYLOAD
+                    else f"impossible frame length {length}"
+                )
                 break
             if crc(data[offset + 4 : end]) != checksum:
                 why = "CRC mismatch"
                 break
             try:
-                batches = decode(view[offset + _HEADER : end], interner)
+                decoded = decode(view[offset + _HEADER : end])
             except (msgspec.DecodeError, msgspec.ValidationError) as exc:
                 why = f"frame payload cannot be decoded ({exc})"
                 break
-            if not batches:
-                why = "frame holds no batch"
-                break
-            before = expected
-            for batch in batches:
-                if not batch:
-                    why = "frame holds an empty batch"
+            try:  # the usual frame: one batch of one event
+                (
+                    (
+                        position,
+                        version,
+                        stream_id,
+                        stream_type,
+                        at,
+                        correlation,
+                        causation,
+                        raw_meta,
+                        ((event_id, event_type, body, schema_version, own_meta),),
+                    ),
+                ) = decoded
+            except ValueError:  # several batches or events: the general path
+                first = len(events)
+                batches = decode_into(decoded, interner, events)
+                why = _check_batches(events, batches, expected)
+                if why is not None:
+                    del events[first:]
                     break
-                if batch[0].position != expected:
-                    why = f"frame starts at position {batch[0].position}, expected {expected}"
-                    break
-                expected = batch[-1].position + 1
-            if why is not None:
-                expected = before
+                for start, count in batches:
+                    if count > 1:
+                        multi.append((events[start].position, events[start + count - 1].position))
+                expected = events[-1].position + 1
+                frames.append((offset, end, first, len(events) - first))
+                offset = end
+                continue
+            if position != expected:
+                why = f"frame starts at position {position}, expected {expected}"
                 break
-            frames.append((offset, end, batches))
-            flat += batches
+            meta = metadata.get(bytes(raw_meta))
+            if meta is None:
+                meta = meta_of(raw_meta)
+            add(
+                event(
+                    position,
+                    version,
+                    stream_id,
+                    names.setdefault(stream_type, stream_type),
+                    names.setdefault(event_type, event_type),
+                    from_bytes(event_id),
+                    at if type(at) is int else to_epoch_us(at),  # type: ignore[arg-type]
+                    correlation,
+                    correlation if causation == correlation else causation,
+                    meta if own_meta is None else own_meta,
+                    body,
+                    schema_version,
+                )
+            )
+            expected = position + 1
+            frames.append((offset, end, len(events) - 1, 1))
             offset = end
         self.next_position = expected
         view.release()
-        return frames, flat, offset, why
+        return offset, why
 
     def _open_segment(self, data: bytes, path: Path, index: int, last: bool) -> int | None:
         """Check a segment's header; return where its frames start, or None on damage."""
@@ -217,3 +268,19 @@ class JournalReader:
             return None
         self.end = (index, HEADER_SIZE)
         return HEADER_SIZE
+
+
+def _check_batches(
+    events: list[RecordedEvent], batches: list[tuple[int, int]], expected: int
+) -> str | None:
+    """Why a decoded frame's batches are unsound (None if they are), given the next position."""
+    if not batches:
+        return "frame holds no batch"
+    for start, count in batches:
+        if not count:
+            return "frame holds an empty batch"
+        position = events[start].position
+        if position != expected:
+            return f"frame starts at position {position}, expected {expected}"
+        expected = position + count
+    return None

@@ -11,12 +11,9 @@ import gc
 import logging
 import os
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
-from itertools import chain
 from pathlib import Path
 
-from eventram.envelope import RecordedEvent
 from eventram.errors import JournalCorruptError
 from eventram.store.journal.reader import Damage, JournalReader, Progress
 from eventram.store.journal.segment import fsync_directory
@@ -63,18 +60,14 @@ def recover(
     """
     started = time.perf_counter()
     reader = JournalReader(directory, progress=progress)
-    frames = 0
-
-    def runs() -> Iterator[list[list[RecordedEvent]]]:
-        nonlocal frames
-        for _, _, chunk, batches in reader.chunks():
-            frames += len(chunk)
-            yield batches
-
+    frames = events = 0
     collecting = gc.isenabled()
     gc.disable()
     try:
-        events = store.restore(chain.from_iterable(runs()))
+        for chunk in reader.chunks():
+            frames += len(chunk.frames)
+            events += store.restore_log(chunk.events, chunk.multi)
+        store.index()  # now, so that the first query after the start is not slow
     finally:
         if collecting:
             gc.enable()
