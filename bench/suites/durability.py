@@ -315,8 +315,12 @@ def one_writer(bench: Bench, root: Path, count: int) -> None:
     ``app.process_payment`` (``repository.get``, ``process``, ``save``): each save commits a
     SQLite transaction, synced to the WAL. Requesting the payments is untimed setup (done in
     bulk on both sides: 500 payments per append / per ``app.save``).
+
+    A second figure times the disk alone next to the same anchor samples: ``count`` frame-sized
+    writes, each followed by ``fdatasync``, no store. Its ratio is the best one a store that
+    syncs once per command could reach on this disk, at zero CPU cost.
     """
-    bench.compare(
+    figure = bench.compare(
         "fsync=always, one writer: process a payment",
         unit="commands/s",
         ours=_ours_commands(root, count, "always", 1),
@@ -325,6 +329,37 @@ def one_writer(bench: Bench, root: Path, count: int) -> None:
         target=3.0,
         note="both sides sync the disk once per command",
     )
+    assert figure.anchor is not None
+    bench.record(
+        "the disk's ceiling for one writer: write 300 bytes + fdatasync, no store",
+        unit="commands/s",
+        ours=[_disk_ceiling(root, count) for _ in range(bench.trials)],
+        anchor=figure.anchor.samples,
+        anchor_name=_anchor("one thread (the samples above)"),
+        note="a store that syncs once per command, at zero CPU cost, reaches this ratio at best",
+    )
+
+
+def _disk_ceiling(root: Path, count: int) -> float:
+    """``count`` frame-sized writes, each followed by fdatasync, on a preallocated file.
+
+    What one durable append per command costs the disk alone, as our segments are written
+    (zeros ahead of the frames, so a sync flushes data, not the file's size).
+    """
+    with _scratch(root) as directory:
+        fd = os.open(directory / "ceiling", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, bytes(count * 300 + 4096))
+            os.fsync(fd)
+            frame = bytes(range(256)) + bytes(44)
+            started = time.perf_counter()
+            for i in range(count):
+                os.pwrite(fd, frame, i * 300)
+                os.fdatasync(fd)
+            elapsed = time.perf_counter() - started
+        finally:
+            os.close(fd)
+    return count / elapsed
 
 
 def threaded_writers(bench: Bench, root: Path, count: int) -> None:
@@ -333,8 +368,12 @@ def threaded_writers(bench: Bench, root: Path, count: int) -> None:
     Same commands as :func:`one_writer`, shared among 16 threads released together. Ours
     shares fsyncs among concurrent appends (group commit); the anchor's SQLite commits one
     writer transaction at a time, each synced.
+
+    A second figure runs the same commands in the same threads with ``fsync=never`` (no wait
+    for the disk at all), next to the same anchor samples: the ceiling that thread switching
+    under the GIL leaves for any wait-for-durability design on this machine.
     """
-    bench.compare(
+    figure = bench.compare(
         f"fsync=always, {THREADS} writer threads: process a payment",
         unit="commands/s",
         ours=_ours_commands(root, count, "always", THREADS),
@@ -342,6 +381,16 @@ def threaded_writers(bench: Bench, root: Path, count: int) -> None:
         anchor_name=_anchor(f"{THREADS} threads"),
         target=10.0,
         note="group commit: concurrent appends share one fsync",
+    )
+    assert figure.anchor is not None
+    never = _ours_commands(root, count, "never", THREADS)
+    bench.record(
+        f"{THREADS} writer threads with fsync=never: the same commands, no durability wait",
+        unit="commands/s",
+        ours=[never() for _ in range(bench.trials)],
+        anchor=figure.anchor.samples,
+        anchor_name=_anchor(f"{THREADS} threads (the samples above)"),
+        note="what the interpreter allows these threads with no fsync at all: the ceiling above",
     )
 
 

@@ -413,7 +413,7 @@ class InMemoryEventStore(StoreReading):
             return 0
         with self._lock, self._commit_lock:
             if self._pending or self._listeners:  # a store already in use: the general path
-                return self._restore_pending(split_batches(events, multi))
+                return self._restore_pending(split_batches(events, dict(multi)))
             log, streams = self._log, self._streams
             log.extend(events)
             self._by_id.update(zip(map(_event_id_int, events), events, strict=True))
@@ -510,10 +510,12 @@ class InMemoryEventStore(StoreReading):
 
 
 def split_batches(
-    events: list[RecordedEvent], multi: Sequence[tuple[int, int]]
+    events: list[RecordedEvent], lasts: Mapping[int, int]
 ) -> Iterator[list[RecordedEvent]]:
-    """The batches of a flat run of events, given the batches of more than one event."""
-    lasts = dict(multi)
+    """The batches of a flat run of events; ``lasts`` maps a batch's first position to its last.
+
+    Only batches of more than one event need be in ``lasts``: any other event is a batch.
+    """
     i = 0
     while i < len(events):
         position = events[i].position

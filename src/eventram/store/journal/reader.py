@@ -109,9 +109,9 @@ class JournalReader:
     def frames(self) -> Iterator[Frame]:
         """Every sound frame up to the first damage, in journal order."""
         for chunk in self.chunks():
-            events, multi = chunk.events, chunk.multi
+            events, lasts = chunk.events, dict(chunk.multi)
             for offset, end, first, count in chunk.frames:
-                batches = list(split_batches(events[first : first + count], multi))
+                batches = list(split_batches(events[first : first + count], lasts))
                 yield Frame(chunk.path, chunk.segment, offset, end - offset, batches)
 
     def chunks(self) -> Iterator[Chunk]:
