@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import os
+import struct
+import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
+import google_crc32c
+import msgspec
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from eventram import NO_STREAM, AppendRequest, AppendResult, NewEvent, RecordedEvent
+from eventram import NO_STREAM, AppendRequest, AppendResult, NewEvent, RecordedEvent, registry
 from eventram.durable import open_store
-from eventram.store.journal.segment import list_segments
+from eventram.store.journal.frame import FRAME_HEADER
+from eventram.store.journal.segment import SegmentHeader, create_segment, list_segments
 from tests.contract.events import CartOpened, ItemAdded
 from tests.integration.journal_support import fill, frames_of
 
@@ -159,3 +166,45 @@ def test_a_store_recovered_from_its_journal_equals_the_store_that_wrote_it(
         assert batches == [size for batch_sizes in sizes for size in batch_sizes]
     finally:
         recovered.close()
+
+
+def _old_frame(position: int, events: list[tuple[bytes, str, bytes]], when: datetime) -> bytes:
+    """A frame as journals before microsecond times wrote it: the time a msgpack timestamp."""
+    entries = [(event_id, event_type, body, 1, None) for event_id, event_type, body in events]
+    payload = msgspec.msgpack.encode(
+        [(position, 1, f"cart-{position}", "cart", when, "corr", "corr", {"o": "1"}, entries)]
+    )
+    length = struct.pack("<I", len(payload))
+    crc = google_crc32c.extend(google_crc32c.value(length), payload)
+    return FRAME_HEADER.pack(crc, len(payload)) + payload
+
+
+def test_a_journal_written_with_msgpack_timestamps_still_recovers(tmp_path: Path) -> None:
+    # given a segment of older frames: a one-event frame, then a frame of a two-event batch
+    when = datetime(2025, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
+    body = registry.encode(ItemAdded(sku="a"))
+    ids = [uuid.uuid4() for _ in range(3)]
+    directory = tmp_path / "journal"
+    directory.mkdir()
+    fd = create_segment(directory, SegmentHeader(1, 1), sync=True)
+    try:
+        os.write(fd, _old_frame(1, [(ids[0].bytes, "test.ItemAdded", body)], when))
+        two = [(ids[1].bytes, "test.ItemAdded", body), (ids[2].bytes, "test.ItemAdded", body)]
+        os.write(fd, _old_frame(2, two, when))
+    finally:
+        os.close(fd)
+    # when a store starts on it
+    store = open_store(tmp_path, fsync="never")
+    try:
+        # then every event is there with its time and id, the batch kept whole
+        events = store.read_all()
+        assert [(e.position, e.stream_id, e.version) for e in events] == [
+            (1, "cart-1", 1),
+            (2, "cart-2", 1),
+            (3, "cart-2", 2),
+        ]
+        assert {e.recorded_at for e in events} == {when}
+        assert [e.event_id for e in events] == ids
+        assert [len(b) for f in frames_of(tmp_path) for b in f.batches] == [1, 2]
+    finally:
+        store.close()

@@ -399,42 +399,36 @@ class InMemoryEventStore(StoreReading):
             if len(batch) > 1:
                 multi.append((batch[0].position, batch[-1].position))
         count = self.restore_log(events, multi)
-        self.index()
+        self.catch_up_indexes()
         return count
 
     def restore_log(self, events: list[RecordedEvent], multi: Sequence[tuple[int, int]]) -> int:
         """:meth:`restore` events given as the log holds them, in order, without checks.
 
         ``multi`` gives the first and last positions of each batch of more than one event;
-        every other event is a batch of its own. The events are visible on return; the
-        secondary indexes follow lazily (or call :meth:`index`). Returns how many were loaded.
+        every other event is a batch of its own. The events are visible on return, the
+        secondary indexes follow lazily (or call :meth:`catch_up_indexes`). Returns how many
+        events were loaded.
         """
         if not events:
             return 0
         with self._lock, self._commit_lock:
             if self._pending or self._listeners:  # a store already in use: the general path
                 return self._restore_pending(split_batches(events, dict(multi)))
-            log, streams = self._log, self._streams
+            log = self._log
             log.extend(events)
             self._by_id.update(zip(map(_event_id_int, events), events, strict=True))
             for first, last in multi:
                 self._batch_firsts.append(first)
                 self._batch_lasts.append(last)
-            get = streams.get
-            for event in events:  # what _add_to_stream does, inline: once per event
-                stream_id = event.stream_id
-                stream = get(stream_id)
-                if stream is None:
-                    streams[stream_id] = event
-                elif type(stream) is list:
-                    stream.append(event)
-                else:
-                    streams[stream_id] = [stream, event]  # type: ignore[list-item]
+            add_to_stream = self._add_to_stream
+            for event in events:
+                add_to_stream(event)
             self._last_time = events[-1].recorded_at_us
             self._show(log[-1].position)
         return len(events)
 
-    def index(self) -> None:
+    def catch_up_indexes(self) -> None:
         """Bring the secondary indexes and counters up to date now (they otherwise follow lazily).
 
         After a large restore, so that the first query does not pay for indexing everything.

@@ -67,7 +67,7 @@ def recover(
         for chunk in reader.chunks():
             frames += len(chunk.frames)
             events += store.restore_log(chunk.events, chunk.multi)
-        store.index()  # now, so that the first query after the start is not slow
+        store.catch_up_indexes()  # now, so that the first query after the start is not slow
     finally:
         if collecting:
             gc.enable()
