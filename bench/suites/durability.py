@@ -390,7 +390,7 @@ def threaded_writers(bench: Bench, root: Path, count: int) -> None:
         ours=[never() for _ in range(bench.trials)],
         anchor=figure.anchor.samples,
         anchor_name=_anchor(f"{THREADS} threads (the samples above)"),
-        note="what the interpreter allows these threads with no fsync at all: the ceiling above",
+        note="what these threads reach with no fsync at all: a ceiling for the figure above",
     )
 
 
