@@ -346,6 +346,8 @@ class InMemoryEventStore(StoreReading):
 
     def _publish(self, position: int) -> None:
         """Make every pending batch up to ``position`` visible, in order, and tell listeners."""
+        if self._visible >= position and not self._listeners:
+            return  # another commit showed it, and there is nobody to tell: no lock needed
         with self._commit_lock:
             pending = self._pending
             if not pending or pending[0][-1].position > position:

@@ -177,6 +177,8 @@ class JournalWriter:
             if self._failure is not None:
                 raise self._failure
             return
+        if self._durable >= ticket:  # a sync led by another thread covered it: no lock needed
+            return
         with self._mutex:
             self._await(ticket)
 
