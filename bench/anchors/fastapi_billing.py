@@ -17,8 +17,8 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, HTTPException, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from billing.http.tokens import Principal, TokenStore
-from billing.queries import GetPayment
+from billing.application.queries import GetPayment
+from billing.entrypoints.http.tokens import Principal, TokenStore
 from eventram import NotFoundError
 
 __all__ = ["create_fastapi_app", "main"]

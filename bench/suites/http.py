@@ -29,7 +29,7 @@ from bench.harness import Bench
 from bench.http_load import LoadResult, Request, run_load
 from billing.bootstrap import Settings, build
 from billing.domain import ProcessPayment, RequestPayment
-from billing.http.tokens import TokenStore
+from billing.entrypoints.http.tokens import TokenStore
 
 __all__ = ["run"]
 
@@ -155,7 +155,7 @@ def run(bench: Bench) -> None:
             return [Request("GET", f"/payments/{rng.choice(ids)}", auth)]
 
         ours_port, anchor_port = _free_port(), _free_port()
-        serve = [sys.executable, "-m", "billing.cli", "serve", "--port", str(ours_port)]
+        serve = [sys.executable, "-m", "billing", "serve", "--port", str(ours_port)]
         serve += ["--data-dir", str(ours_dir), "--fsync", "interval", "--log-level", "warning"]
         anchor = [sys.executable, "-m", "bench.anchors.fastapi_billing"]
         anchor += ["--data-dir", str(anchor_dir), "--port", str(anchor_port)]

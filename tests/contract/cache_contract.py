@@ -55,11 +55,11 @@ class CacheContract:
         assert cache.get("large") == large
 
     def test_keys_may_hold_separators_spaces_and_unicode(self, cache: Cache) -> None:
-        key = "q:billing.queries.SearchPayments:org 1:é*?[x]"
+        key = "q:billing.application.queries.SearchPayments:org 1:é*?[x]"
         cache.set(key, b"v")
 
         assert cache.get(key) == b"v"
-        assert cache.get("q:billing.queries.SearchPayments:org 1:") is None
+        assert cache.get("q:billing.application.queries.SearchPayments:org 1:") is None
 
     def test_a_deleted_key_is_a_miss(self, cache: Cache) -> None:
         cache.set("k", b"v")

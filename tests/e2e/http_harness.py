@@ -18,7 +18,7 @@ from typing import Any, Self
 
 import httpx
 
-from billing.http.tokens import TokenStore
+from billing.entrypoints.http.tokens import TokenStore
 
 __all__ = ["BillingServer", "Tenant", "free_port", "new_org"]
 
@@ -90,7 +90,7 @@ class BillingServer:
                 [
                     sys.executable,
                     "-m",
-                    "billing.cli",
+                    "billing",
                     "serve",
                     "--host",
                     "127.0.0.1",

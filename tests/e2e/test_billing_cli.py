@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from billing.cli import main
+from billing.entrypoints.cli import main
 from eventram.durable import open_store
 
 

@@ -71,7 +71,7 @@ def test_the_request_id_is_returned_and_a_sane_client_id_is_kept(org: Tenant) ->
 
 
 def test_a_revoked_token_is_refused_by_the_running_server(server: BillingServer) -> None:
-    from billing.http.tokens import TokenStore
+    from billing.entrypoints.http.tokens import TokenStore
 
     tenant = server.tenant()
     create_payment(tenant)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from billing.cli import main
+from billing.entrypoints.cli import main
 from tests.e2e.http_client import create_payment, process
 from tests.e2e.http_harness import TOKEN_PATTERN, BillingServer, Tenant
 

@@ -21,8 +21,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from billing.application.demo import SimulatedClock
+from billing.application.queries import GetPaymentStatistics, PaymentStatistics
 from billing.bootstrap import BillingApp, Settings, build
-from billing.demo import SimulatedClock
 from billing.domain import (
     FailPayment,
     PaymentCommand,
@@ -31,7 +32,6 @@ from billing.domain import (
     RequestPayment,
     minor_units,
 )
-from billing.queries import GetPaymentStatistics, PaymentStatistics
 from eventram import DomainError, NotFoundError, ValidationError
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)

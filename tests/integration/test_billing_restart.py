@@ -5,10 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+from billing.application.demo import DemoPlan, SimulatedClock, run_demo
+from billing.application.queries import (
+    GetEventTrends,
+    GetPaymentStatistics,
+    PaymentStatistics,
+    SearchPayments,
+)
+from billing.application.read_models import EVENT_COUNTERS, PAYMENTS
 from billing.bootstrap import SNAPSHOTS_DIR, BillingApp, Settings, build
-from billing.demo import DemoPlan, SimulatedClock, run_demo
-from billing.projections import EVENT_COUNTERS, PAYMENTS
-from billing.queries import GetEventTrends, GetPaymentStatistics, PaymentStatistics, SearchPayments
 
 END = datetime(2025, 6, 30, tzinfo=UTC)
 

@@ -12,10 +12,15 @@ from decimal import Decimal
 
 import pytest
 
+from billing.application.demo import SimulatedClock
+from billing.application.queries import (
+    GetPayment,
+    GetPaymentHistory,
+    SearchPaymentEvents,
+    SearchPayments,
+)
 from billing.bootstrap import BillingApp, Settings, build
-from billing.demo import SimulatedClock
 from billing.domain import ProcessPayment, RequestPayment
-from billing.queries import GetPayment, GetPaymentHistory, SearchPaymentEvents, SearchPayments
 
 SPRING_2024 = datetime(2024, 4, 2, 10, 0, tzinfo=UTC)
 

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-SRC = Path(__file__).resolve().parents[2] / "src"
+PACKAGES = Path(__file__).resolve().parents[2] / "packages"
+ENGINE = PACKAGES / "eventram" / "src" / "eventram"
+BILLING = PACKAGES / "billing" / "src" / "billing"
 
 BILLING_MAY_IMPORT = {
     "eventram",
@@ -42,11 +44,12 @@ def _imports(path: Path) -> list[str]:
 
 
 def _module_name(path: Path) -> str:
-    parts = path.relative_to(SRC).with_suffix("").parts
+    distribution = path.relative_to(PACKAGES).parts[0]
+    parts = path.relative_to(PACKAGES / distribution / "src").with_suffix("").parts
     return ".".join(p for p in parts if p != "__init__")
 
 
-@pytest.mark.parametrize("path", sorted((SRC / "billing").rglob("*.py")), ids=str)
+@pytest.mark.parametrize("path", sorted(BILLING.rglob("*.py")), ids=str)
 def test_billing_imports_only_the_public_api_of_eventram(path: Path) -> None:
     wrong = [
         name
@@ -56,7 +59,7 @@ def test_billing_imports_only_the_public_api_of_eventram(path: Path) -> None:
     assert not wrong, f"{path} imports eventram internals {wrong}; use `from eventram import ...`"
 
 
-@pytest.mark.parametrize("path", sorted((SRC / "eventram").rglob("*.py")), ids=str)
+@pytest.mark.parametrize("path", sorted(ENGINE.rglob("*.py")), ids=str)
 def test_engine_never_imports_billing_nor_points_backwards(path: Path) -> None:
     module = _module_name(path)
     imported = _imports(path)

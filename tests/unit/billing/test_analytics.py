@@ -11,7 +11,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from billing.analytics import PaymentAnalytics, PaymentTotals
+from billing.application.analytics import PaymentAnalytics, PaymentTotals
 
 T0 = datetime(2025, 3, 1, tzinfo=UTC)
 STATUSES = ("pending", "completed", "failed", "partially_refunded", "refunded")

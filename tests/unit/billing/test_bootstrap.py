@@ -7,10 +7,10 @@ from decimal import Decimal
 
 import pytest
 
+from billing.application.command_handlers import CommandResult
+from billing.application.queries import GetPayment
 from billing.bootstrap import Settings, build
 from billing.domain import PaymentStatus, ProcessPayment, RequestPayment
-from billing.handlers import CommandResult
-from billing.queries import GetPayment
 from eventram import ValidationError
 
 

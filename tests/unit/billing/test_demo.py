@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from billing.demo import DemoPlan, SimulatedClock, demo_commands
+from billing.application.command_handlers import HANDLERS
+from billing.application.demo import DemoPlan, SimulatedClock, demo_commands
 from billing.domain import Payment, RequestPayment
-from billing.handlers import HANDLERS
 from eventram import CommandBus, CorrelationMiddleware, InMemoryEventStore, Repository, inject
 from eventram import ValidationError as EventramValidationError
 

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 import pytest
 
+from billing.application.command_handlers import HANDLERS, CommandResult
 from billing.bootstrap import Settings, command_bus
 from billing.domain import (
     AmountMismatchError,
@@ -31,7 +32,6 @@ from billing.domain import (
     TooManyDecimalPlacesError,
     UnknownCurrencyError,
 )
-from billing.handlers import HANDLERS, CommandResult
 from eventram import (
     ANY,
     AppendResult,

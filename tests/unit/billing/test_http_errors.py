@@ -14,7 +14,7 @@ from billing.domain import (
     TooManyDecimalPlacesError,
     UnknownCurrencyError,
 )
-from billing.http.errors import (
+from billing.entrypoints.http.errors import (
     AuthenticationError,
     MalformedRequestError,
     OperatorOnlyError,

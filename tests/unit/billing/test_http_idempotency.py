@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from billing.http.idempotency import IdempotencyCache
+from billing.entrypoints.http.idempotency import IdempotencyCache
 
 
 def test_the_first_claim_of_a_key_owns_it_and_later_ones_share_its_entry() -> None:

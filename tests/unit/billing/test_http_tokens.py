@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from billing.http.tokens import TOKEN_FILE, TokenStore
+from billing.entrypoints.http.tokens import TOKEN_FILE, TokenStore
 from eventram import NotFoundError, ValidationError
 
 

@@ -10,9 +10,8 @@ from typing import Any
 import msgspec
 import pytest
 
-from billing.demo import SimulatedClock
-from billing.domain import PaymentFailed, PaymentProcessed, PaymentRefunded, PaymentRequested
-from billing.projections import (
+from billing.application.demo import SimulatedClock
+from billing.application.read_models import (
     EVENT_COUNTERS,
     PAYMENTS,
     PaymentsReadModel,
@@ -21,6 +20,7 @@ from billing.projections import (
     load_payments,
     payments_projection,
 )
+from billing.domain import PaymentFailed, PaymentProcessed, PaymentRefunded, PaymentRequested
 from eventram import ANY, Event, InMemoryEventStore, ProjectionError, ValidationError
 from eventram.projection import (
     CounterTable,

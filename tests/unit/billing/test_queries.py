@@ -10,17 +10,9 @@ from typing import Any
 
 import pytest
 
-from billing.demo import SimulatedClock
-from billing.domain import (
-    Payment,
-    ProcessPayment,
-    RefundPayment,
-    RequestPayment,
-    UnknownCurrencyError,
-)
-from billing.handlers import HANDLERS, CommandResult
-from billing.projections import PAYMENTS, event_counters_projection, payments_projection
-from billing.queries import (
+from billing.application.command_handlers import HANDLERS, CommandResult
+from billing.application.demo import SimulatedClock
+from billing.application.queries import (
     GetEventStatistics,
     GetEventTrends,
     GetPayment,
@@ -30,7 +22,15 @@ from billing.queries import (
     SearchPaymentEvents,
     SearchPayments,
 )
-from billing.query_bus import query_bus
+from billing.application.query_bus import query_bus
+from billing.application.read_models import PAYMENTS, event_counters_projection, payments_projection
+from billing.domain import (
+    Payment,
+    ProcessPayment,
+    RefundPayment,
+    RequestPayment,
+    UnknownCurrencyError,
+)
 from eventram import (
     CommandBus,
     CorrelationMiddleware,

@@ -1,0 +1,7 @@
+"""``python -m billing``: the ``billing`` command line."""
+
+import sys
+
+from billing.entrypoints.cli import main
+
+sys.exit(main())

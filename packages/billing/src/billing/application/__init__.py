@@ -1,0 +1,1 @@
+"""billing's application layer: handlers; queries, their handlers and answers; read models."""

@@ -1,0 +1,1 @@
+"""The HTTP API: a Litestar app whose routes talk to the application through one gateway."""
