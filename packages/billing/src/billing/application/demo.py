@@ -185,82 +185,86 @@ def demo_commands(plan: DemoPlan) -> Iterator[tuple[datetime, PaymentCommand]]:
     rng = random.Random(plan.seed)
     tenants, weights = _tenants(plan, rng)
     cumulative = list(itertools.accumulate(weights))
-    start, end = plan.start, plan.end
-    span = (end - start).total_seconds()
+    span = (plan.end - plan.start).total_seconds()
     later: list[tuple[datetime, int, PaymentCommand]] = []
-    seq = 0
-
-    def schedule(when: datetime, command: PaymentCommand) -> None:
-        nonlocal seq
-        if when <= end:
-            seq += 1
-            heapq.heappush(later, (when, seq, command))
-
+    scheduled = itertools.count()  # ties on time keep the order they were scheduled in
     for i in range(plan.payments):
-        when = start + timedelta(seconds=span * (i + rng.random()) / plan.payments)
+        when = plan.start + timedelta(seconds=span * (i + rng.random()) / plan.payments)
         while later and later[0][0] <= when:
             due, _, command = heapq.heappop(later)
             yield due, command
         tenant = rng.choices(tenants, cum_weights=cumulative)[0]
-        currency = tenant.currency if rng.random() < 0.85 else rng.choice(_CURRENCIES)[0]
-        description, base = _description(rng)
-        amount = _money(rng, base, currency)
-        payment_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-        correlation = f"checkout-{payment_id[:8]}-{i}"
-        org = tenant.organization_id
-        yield (
-            when,
-            RequestPayment(
-                payment_id=payment_id,
-                organization_id=org,
-                user_id=rng.choice(tenant.users),
-                amount=amount,
-                currency=currency,
-                description=description,
-                metadata={"source": "demo", "channel": rng.choice(("api", "web", "cli"))},
-                correlation_id=correlation,
-            ),
-        )
-        fate = rng.random()
-        settled = when + timedelta(seconds=rng.uniform(1, 120))
-        if fate < 0.03:
-            continue  # abandoned: stays pending
-        if fate < 0.12:
-            error = rng.choice(_ERRORS)
-            schedule(
-                settled,
-                FailPayment(
-                    payment_id=payment_id,
-                    error=error,
-                    organization_id=org,
-                    correlation_id=correlation,
-                ),
-            )
-            continue
-        schedule(
-            settled,
-            ProcessPayment(
-                payment_id=payment_id,
-                amount=amount,
-                currency=currency,
-                organization_id=org,
-                correlation_id=correlation,
-            ),
-        )
-        refund = rng.random()
-        first = settled + timedelta(days=rng.uniform(1, 20))
-        if refund < 0.06:
-            part = _part(rng, amount, currency)
-            schedule(first, _refund(payment_id, org, part, currency, rng, correlation))
-            if refund < 0.02 and part < amount:
-                rest = amount - part
-                second = first + timedelta(days=rng.uniform(1, 10))
-                schedule(second, _refund(payment_id, org, rest, currency, rng, correlation))
-        elif refund < 0.09:
-            schedule(first, _refund(payment_id, org, amount, currency, rng, correlation))
+        request = _request(rng, tenant, i)
+        yield when, request
+        for due, command in _follow_ups(rng, request, when):
+            if due <= plan.end:
+                heapq.heappush(later, (due, next(scheduled), command))
     while later:
         due, _, command = heapq.heappop(later)
         yield due, command
+
+
+def _request(rng: random.Random, tenant: _Tenant, index: int) -> RequestPayment:
+    """A new payment of one tenant: amount, currency, description and who asked."""
+    currency = tenant.currency if rng.random() < 0.85 else rng.choice(_CURRENCIES)[0]
+    description, base = _description(rng)
+    amount = _money(rng, base, currency)
+    payment_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+    return RequestPayment(
+        payment_id=payment_id,
+        organization_id=tenant.organization_id,
+        user_id=rng.choice(tenant.users),
+        amount=amount,
+        currency=currency,
+        description=description,
+        metadata={"source": "demo", "channel": rng.choice(("api", "web", "cli"))},
+        correlation_id=f"checkout-{payment_id[:8]}-{index}",
+    )
+
+
+def _follow_ups(
+    rng: random.Random, request: RequestPayment, when: datetime
+) -> list[tuple[datetime, PaymentCommand]]:
+    """What happens to a payment later: nothing, a failure, or processing and maybe refunds."""
+    payment_id, org, amount, currency = (
+        request.payment_id,
+        request.organization_id,
+        request.amount,
+        request.currency,
+    )
+    correlation = request.correlation_id or ""
+    fate = rng.random()
+    settled = when + timedelta(seconds=rng.uniform(1, 120))
+    if fate < 0.03:
+        return []  # abandoned: stays pending
+    if fate < 0.12:
+        failure = FailPayment(
+            payment_id=payment_id,
+            error=rng.choice(_ERRORS),
+            organization_id=org,
+            correlation_id=correlation,
+        )
+        return [(settled, failure)]
+    process = ProcessPayment(
+        payment_id=payment_id,
+        amount=amount,
+        currency=currency,
+        organization_id=org,
+        correlation_id=correlation,
+    )
+    follow_ups: list[tuple[datetime, PaymentCommand]] = [(settled, process)]
+    refund = rng.random()
+    first = settled + timedelta(days=rng.uniform(1, 20))
+    if refund < 0.06:
+        part = _part(rng, amount, currency)
+        follow_ups.append((first, _refund(payment_id, org, part, currency, rng, correlation)))
+        if refund < 0.02 and part < amount:
+            second = first + timedelta(days=rng.uniform(1, 10))
+            rest = _refund(payment_id, org, amount - part, currency, rng, correlation)
+            follow_ups.append((second, rest))
+    elif refund < 0.09:
+        follow_ups.append((first, _refund(payment_id, org, amount, currency, rng, correlation)))
+    return follow_ups
 
 
 def _refund(

@@ -17,6 +17,50 @@ ProgressCallback = Callable[[int, int], None]
 """``progress(done, total)`` in global positions; called after every chunk and at the end."""
 
 
+class _Shadow:
+    """The state being rebuilt, how far it got, and who is told of its progress."""
+
+    def __init__(
+        self,
+        handle: ProjectionHandle[Any],
+        store: EventSource,
+        chunk_size: int,
+        progress: ProgressCallback | None,
+    ) -> None:
+        self.handle = handle
+        self.store = store
+        self.chunk_size = chunk_size
+        self.progress = progress
+        self.filter = filter_for(handle.projection)
+        self.state = handle.projection.new_state()
+        self.position = 0
+        self.applied = 0
+
+    def report(self, done: int, total: int) -> None:
+        """Show the progress on the handle (for status queries) and to the callback."""
+        self.handle.rebuild_progress = RebuildProgress(done, total)
+        if self.progress is not None:
+            self.progress(done, total)
+
+    def fill(self, target: int) -> None:
+        """Apply the events after the shadow's position up to ``target``, chunk by chunk."""
+        projection = self.handle.projection
+        for batch in chunks(self.store, self.filter, self.position, target, self.chunk_size):
+            self.position, error = apply_events(projection, self.state, batch, self.position)
+            if error is not None:
+                raise error
+            self.applied += len(batch)
+            self.report(self.position, max(target, self.store.last_position()))
+        self.position = max(self.position, target)
+
+    def catch_up_without_lock(self) -> None:
+        """Fill until the shadow is within one chunk of the store's last position."""
+        while True:
+            self.fill(self.store.last_position())
+            if self.store.last_position() - self.position <= self.chunk_size:
+                return
+
+
 def rebuild(
     handle: ProjectionHandle[Any],
     store: EventSource,
@@ -33,39 +77,15 @@ def rebuild(
     the generation bumped, and ``on_swap`` runs still under the lock. A failing handler raises
     its ``ProjectionError`` and leaves the live state untouched.
     """
-    projection = handle.projection
-    flt = filter_for(projection)
-    shadow = projection.new_state()
     started = time.perf_counter()
-    position = 0
-    applied = 0
-
-    def report(done: int, total: int) -> None:
-        handle.rebuild_progress = RebuildProgress(done, total)
-        if progress is not None:
-            progress(done, total)
-
-    def fill(target: int) -> None:
-        nonlocal position, applied
-        for batch in chunks(store, flt, position, target, chunk_size):
-            position, error = apply_events(projection, shadow, batch, position)
-            if error is not None:
-                raise error
-            applied += len(batch)
-            report(position, max(target, store.last_position()))
-        position = max(position, target)
-
+    shadow = _Shadow(handle, store, chunk_size, progress)
     handle.rebuild_error = None
-    report(0, store.last_position())
+    shadow.report(0, store.last_position())
     try:
-        while True:
-            target = store.last_position()
-            fill(target)
-            if store.last_position() - position <= chunk_size:
-                break
+        shadow.catch_up_without_lock()
         with handle.lock:
-            fill(store.last_position())
-            generation = handle.swap(shadow, position)
+            shadow.fill(store.last_position())
+            generation = handle.swap(shadow.state, shadow.position)
             if on_swap is not None:
                 on_swap()
     except Exception as exc:
@@ -74,11 +94,11 @@ def rebuild(
     finally:
         handle.rebuild_progress = None
     if progress is not None:
-        progress(position, position)
+        progress(shadow.position, shadow.position)
     return RebuildReport(
         name=handle.name,
-        events=applied,
-        position=position,
+        events=shadow.applied,
+        position=shadow.position,
         generation=generation,
         seconds=time.perf_counter() - started,
     )
