@@ -1,4 +1,7 @@
-"""Dependencies point one way: billing -> eventram's public API; the store knows no bus."""
+"""Dependencies point one way: billing -> eventram's public API; the store knows no bus.
+
+Only ``eventram.cli`` imports a command-line library, and only billing's entry points use it.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +21,11 @@ BILLING_MAY_IMPORT = {
     "eventram.projection",
     "eventram.cache",
     "eventram.durable",
+    "eventram.cli",
 }
+# billing packages that may import eventram.cli (the command line, and the server it starts)
+CLI_USERS = ("billing.entrypoints.cli", "billing.entrypoints.http")
+UI_LIBRARIES = ("typer", "rich", "click", "litestar", "uvicorn")
 # inside eventram: package -> packages it must never import
 ENGINE_FORBIDDEN = {
     "eventram.store": (
@@ -68,3 +75,26 @@ def test_engine_never_imports_billing_nor_points_backwards(path: Path) -> None:
         if module == package or module.startswith(package + "."):
             wrong = [n for n in imported if n.startswith(forbidden)]
             assert not wrong, f"{module} must not import {wrong}"
+
+
+@pytest.mark.parametrize("path", sorted(BILLING.rglob("*.py")), ids=str)
+def test_only_billing_entry_points_use_the_engine_command_line(path: Path) -> None:
+    module = _module_name(path)
+    if module.startswith(CLI_USERS):
+        return
+    wrong = [n for n in _imports(path) if n == "eventram.cli" or n.startswith("eventram.cli.")]
+    assert not wrong, f"{module} imports {wrong}; only {CLI_USERS} may"
+
+
+@pytest.mark.parametrize("path", sorted(ENGINE.rglob("*.py")), ids=str)
+def test_only_the_engine_command_line_imports_typer_or_rich_and_nothing_imports_the_web(
+    path: Path,
+) -> None:
+    module = _module_name(path)
+    allowed = ("typer", "rich") if module.startswith("eventram.cli") else ()
+    wrong = [
+        name
+        for name in _imports(path)
+        if name.split(".")[0] in UI_LIBRARIES and name.split(".")[0] not in allowed
+    ]
+    assert not wrong, f"{module} imports {wrong}; only eventram.cli may import typer and rich"

@@ -1,7 +1,11 @@
 """eventram: an Event Sourcing + CQRS engine whose hot path lives in memory.
 
-The public API is what ``__all__`` lists; modules starting with ``_`` are internal.
+The public API is what ``__all__`` lists; modules starting with ``_`` are internal. The names
+backed by files on disk (the journaled store, snapshot files) are imported on first use, so
+``import eventram`` loads neither the journal nor any command-line library.
 """
+
+from typing import TYPE_CHECKING, Any
 
 from eventram.aggregate import Aggregate
 from eventram.bus._pipeline import inject
@@ -16,7 +20,6 @@ from eventram.bus.middleware import (
 from eventram.bus.query import QueryBus
 from eventram.codec import EventRegistry, registry
 from eventram.context import MessageContext, current_context, message_context
-from eventram.durable import DurableStore, open_store
 from eventram.envelope import NewEvent, RecordedEvent
 from eventram.errors import (
     ConcurrencyError,
@@ -39,7 +42,6 @@ from eventram.errors import (
     UnregisteredEventError,
     ValidationError,
 )
-from eventram.exitcodes import EXIT_CODES, exit_code_for, run_cli
 from eventram.messages import Command, Event, Query
 from eventram.readmodel import (
     Collection,
@@ -53,7 +55,6 @@ from eventram.readmodel import (
 )
 from eventram.repository import Repository
 from eventram.snapshot import InMemorySnapshotStore, Snapshot, SnapshotStore
-from eventram.snapshotfiles import FileSnapshotStore, LoadedSnapshot, SnapshotFiles
 from eventram.store.base import (
     ANY,
     NO_STREAM,
@@ -68,9 +69,23 @@ from eventram.store.counters import EventStatistics
 from eventram.store.memory import InMemoryEventStore
 from eventram.store.subscription import Subscription
 
+if TYPE_CHECKING:
+    from eventram.durable import DurableStore, open_store
+    from eventram.snapshotfiles import FileSnapshotStore, LoadedSnapshot, SnapshotFiles
+
+__version__ = "0.2.0"
+"""The version of the ``eventram`` distribution (a test keeps it equal to its metadata)."""
+
+_ON_DISK = {
+    "DurableStore": "eventram.durable",
+    "open_store": "eventram.durable",
+    "FileSnapshotStore": "eventram.snapshotfiles",
+    "LoadedSnapshot": "eventram.snapshotfiles",
+    "SnapshotFiles": "eventram.snapshotfiles",
+}
+
 __all__ = [
     "ANY",
-    "EXIT_CODES",
     "NO_STREAM",
     "STREAM_EXISTS",
     "Aggregate",
@@ -132,10 +147,22 @@ __all__ = [
     "UnregisteredEventError",
     "ValidationError",
     "current_context",
-    "exit_code_for",
     "inject",
     "message_context",
     "open_store",
     "registry",
-    "run_cli",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _ON_DISK:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(_ON_DISK[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

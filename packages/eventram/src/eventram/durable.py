@@ -14,7 +14,6 @@ from pathlib import Path
 
 from eventram.codec import EventRegistry, registry
 from eventram.store.journal.lock import DirectoryLock
-from eventram.store.journal.progress import journal_progress_bar
 from eventram.store.journal.reader import Progress
 from eventram.store.journal.recovery import RecoveryReport, recover
 from eventram.store.journal.writer import (
@@ -25,7 +24,7 @@ from eventram.store.journal.writer import (
 )
 from eventram.store.memory import InMemoryEventStore, utc_now
 
-__all__ = ["JOURNAL_DIR", "DurableStore", "journal_progress_bar", "open_store"]
+__all__ = ["JOURNAL_DIR", "DurableStore", "open_store"]
 
 JOURNAL_DIR = "journal"
 """The journal's sub-directory of a data directory."""

@@ -19,7 +19,6 @@ from eventram.projection._counters import CounterTable
 from eventram.projection._declaration import EventHandler, Projection
 from eventram.projection._engine import ProjectionEngine
 from eventram.projection._handle import ProjectionHandle
-from eventram.projection._progress import RebuildProgressBar
 from eventram.projection._rebuild import ProgressCallback
 from eventram.projection._snapshots import ProjectionSnapshots
 from eventram.projection._source import EventSource
@@ -54,7 +53,6 @@ __all__ = [
     "ProjectionState",
     "ProjectionStatus",
     "RebuildProgress",
-    "RebuildProgressBar",
     "RebuildReport",
     "Remove",
     "Totals",

@@ -5,7 +5,7 @@ from __future__ import annotations
 # Importing ``operations`` registers its commands (demo, stats, history, ...) on ``app``.
 from billing.entrypoints.cli import operations  # noqa: F401
 from billing.entrypoints.cli.app import app, err_console
-from eventram import run_cli
+from eventram.cli import run_cli
 
 __all__ = ["main"]
 

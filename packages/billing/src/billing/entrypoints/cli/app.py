@@ -1,6 +1,6 @@
 """The ``billing`` Typer app with ``serve`` and ``tokens``; ``operations`` adds the data commands.
 
-Errors leave with a message and an exit code from ``EXIT_CODES``, never a traceback.
+Errors leave with one line and an exit code from ``EXIT_CODES``, never a traceback.
 """
 
 from __future__ import annotations
@@ -15,17 +15,15 @@ from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
 
-from eventram import (
-    EXIT_CODES,
-    EventramError,
-    ValidationError,
-    exit_code_for,
-)
+from billing import __version__
+from billing.entrypoints.cli.choices import Fsync, LogLevel, Projections
+from eventram import EventramError, ValidationError
+from eventram.cli import add_version_option, journal_progress_bar
 
 if TYPE_CHECKING:
     from billing.bootstrap import BillingApp
 
-__all__ = ["EXIT_CODES", "app", "console", "exit_code_for", "tokens_app"]
+__all__ = ["app", "console", "err_console", "replay_bar", "tokens_app"]
 
 app = typer.Typer(
     name="billing",
@@ -35,6 +33,7 @@ app = typer.Typer(
 )
 tokens_app = typer.Typer(help="API tokens: create, list, revoke.", no_args_is_help=True)
 app.add_typer(tokens_app, name="tokens")
+add_version_option(app, f"billing {__version__}")
 console = Console()
 err_console = Console(stderr=True)
 
@@ -48,18 +47,19 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port to listen on.")] = 8000,
     data_dir: DataDir = Path("./var"),
-    fsync: Annotated[
-        str, typer.Option(help="When the journal reaches the disk: always, interval or never.")
-    ] = "interval",
+    fsync: Annotated[Fsync, typer.Option(help="When the journal reaches the disk.")] = (
+        Fsync.INTERVAL
+    ),
     projections: Annotated[
-        str,
+        Projections,
         typer.Option(help="inline (read-your-writes) or async (background, checkpointed)."),
-    ] = "inline",
-    log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+    ] = Projections.INLINE,
+    log_level: Annotated[
+        LogLevel, typer.Option(help="The least severe log record written.")
+    ] = LogLevel.INFO,
 ) -> None:
     """Serve the HTTP API with the embedded engine, journaled to --data-dir."""
     import gc
-    import logging
 
     import uvicorn
 
@@ -68,11 +68,11 @@ def serve(
     from billing.entrypoints.http.logging import configure_logging
     from billing.entrypoints.http.tokens import TokenStore
 
-    configure_logging(getattr(logging, log_level.upper(), logging.INFO))
+    configure_logging(log_level.number)
     settings = Settings(
         data_dir=str(data_dir),
-        fsync=fsync,  # type: ignore[arg-type]
-        projections=projections,  # type: ignore[arg-type]
+        fsync=fsync.value,
+        projections=projections.value,
     )
     tokens = TokenStore(data_dir)
     with replay_bar() as progress:
@@ -94,7 +94,7 @@ def serve(
             http_app,
             host=host,
             port=port,
-            log_level=log_level.lower(),
+            log_level=log_level.value,
             access_log=False,
             log_config=None,
         )
@@ -106,8 +106,6 @@ def serve(
 @contextmanager
 def replay_bar() -> Iterator[Callable[[int, int], None]]:
     """A progress bar on stderr for the journal's replay at start (on a terminal only)."""
-    from eventram.durable import journal_progress_bar
-
     with journal_progress_bar("replaying the journal", err_console) as progress:
         yield progress
 

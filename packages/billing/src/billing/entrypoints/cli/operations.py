@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import typer
 from rich.progress import (
@@ -40,8 +40,10 @@ from billing.application.queries import (
 from billing.application.read_models import EVENT_COUNTERS, PAYMENTS
 from billing.bootstrap import SNAPSHOTS_DIR, BillingApp, Settings, build
 from billing.entrypoints.cli.app import app, console, replay_bar
+from billing.entrypoints.cli.choices import Fsync, Interval
 from eventram import ValidationError
-from eventram.projection import ProjectionSnapshots, RebuildProgressBar
+from eventram.cli import RebuildProgressBar
+from eventram.projection import ProjectionSnapshots
 
 __all__ = ["demo", "history", "rebuild", "stats"]
 
@@ -52,17 +54,14 @@ Org = Annotated[
     str | None,
     typer.Option("--org", help="Only this organization (default: every organization)."),
 ]
-FsyncOption = Annotated[
-    str, typer.Option("--fsync", help="When the journal reaches the disk: always, interval, never.")
-]
-Interval = Literal["hour", "day", "week", "month"]
+FsyncOption = Annotated[Fsync, typer.Option("--fsync", help="When the journal reaches the disk.")]
 
 
 @contextmanager
 def _opened(
-    data_dir: Path, *, fsync: str = "interval", clock: SimulatedClock | None = None
+    data_dir: Path, *, fsync: Fsync = Fsync.INTERVAL, clock: SimulatedClock | None = None
 ) -> Iterator[BillingApp]:
-    settings = Settings(data_dir=str(data_dir), fsync=fsync)  # type: ignore[arg-type]
+    settings = Settings(data_dir=str(data_dir), fsync=fsync.value)
     try:
         with replay_bar() as progress:
             service = build(
@@ -135,7 +134,7 @@ def demo(
     ] = 6,
     seed: Annotated[int, typer.Option("--seed", help="Same seed, same data set.")] = 42,
     data_dir: DataDir = Path("./var"),
-    fsync: FsyncOption = "interval",
+    fsync: FsyncOption = Fsync.INTERVAL,
 ) -> None:
     """Create a realistic data set through the command bus, then show its statistics."""
     plan = DemoPlan(
@@ -182,7 +181,7 @@ def demo(
             highlight=False,
         )
         _save_snapshots(service)
-        _show_statistics(service, None, None, None, "month")
+        _show_statistics(service, None, None, None, Interval.MONTH)
         console.print(
             f"Next: [bold]billing stats --data-dir {data_dir}[/], "
             f"[bold]billing history PAYMENT_ID --data-dir {data_dir}[/], "
@@ -206,15 +205,11 @@ def stats(
     org: Org = None,
     since: Annotated[datetime | None, typer.Option("--from", help="From this time (UTC).")] = None,
     until: Annotated[datetime | None, typer.Option("--to", help="Up to this time (UTC).")] = None,
-    interval: Annotated[
-        str, typer.Option("--interval", help="Trend buckets: hour, day, week or month.")
-    ] = "month",
+    interval: Annotated[Interval, typer.Option("--interval", help="Trend buckets.")] = (
+        Interval.MONTH
+    ),
 ) -> None:
     """Payment statistics and event trends of the data directory."""
-    if interval not in ("hour", "day", "week", "month"):
-        raise ValidationError(
-            f"--interval {interval!r}: use hour, day, week or month.", field="interval"
-        )
     with _opened(data_dir) as service:
         if not service.store.last_position():
             raise ValidationError(
@@ -223,7 +218,7 @@ def stats(
                 field="data_dir",
             )
         _load_read_models(service, data_dir)
-        _show_statistics(service, org, _utc(since), _utc(until), interval)  # type: ignore[arg-type]
+        _show_statistics(service, org, _utc(since), _utc(until), interval)
 
 
 def _scope(org: str | None) -> dict[str, Any]:
@@ -279,7 +274,9 @@ def _show_statistics(
     trends = Table(interval, *headers, title=f"Payment events per {interval}")
     columns = [
         queries.ask(
-            GetEventTrends(event_type=t, since=start, until=end, interval=interval, **_scope(org))
+            GetEventTrends(
+                event_type=t, since=start, until=end, interval=interval.value, **_scope(org)
+            )
         ).buckets
         for t in PAYMENT_EVENT_TYPES
     ]

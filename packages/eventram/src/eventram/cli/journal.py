@@ -4,8 +4,9 @@
     eventram journal verify DATA_DIR      check every frame; exit non-zero on damage
     eventram journal repair DATA_DIR      cut at the last sound frame (a backup is kept)
     eventram journal tail DATA_DIR        the latest events
+    eventram --version
 
-Errors leave with a message and an exit code from ``EXIT_CODES``, never a traceback.
+Errors leave with one line and an exit code from ``EXIT_CODES``, never a traceback.
 """
 
 from __future__ import annotations
@@ -20,16 +21,15 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from eventram import __version__
+from eventram.cli.progress import journal_progress_bar
+from eventram.cli.runner import add_version_option, run_cli
 from eventram.envelope import RecordedEvent
-from eventram.errors import (
-    JournalCorruptError,
-)
-from eventram.exitcodes import EXIT_CODES, exit_code_for, run_cli
+from eventram.errors import JournalCorruptError
 from eventram.store.journal.ops import JournalSummary, inspect, repair, tail
-from eventram.store.journal.progress import journal_progress_bar
 from eventram.store.journal.reader import Damage
 
-__all__ = ["EXIT_CODES", "app", "exit_code_for", "main"]
+__all__ = ["app", "run"]
 
 app = typer.Typer(
     name="eventram",
@@ -42,6 +42,7 @@ journal_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(journal_app, name="journal")
+add_version_option(app, f"eventram {__version__}")
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
 
@@ -239,13 +240,9 @@ def tail_command(
     console.print(table)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``eventram`` console script."""
+def run(argv: list[str] | None = None) -> int:
+    """Run the ``eventram`` command line on ``argv`` and return its exit code."""
     for output in (console, err_console):
         if not output.is_terminal:  # a pipe or a file: do not wrap tables at 80 columns
             output.width = 200
     return run_cli(app, argv, err_console)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

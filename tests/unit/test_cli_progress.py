@@ -7,7 +7,8 @@ import io
 from rich.console import Console
 
 from eventram import Event, InMemoryEventStore, RecordedEvent
-from eventram.projection import Projection, ProjectionEngine, RebuildProgressBar
+from eventram.cli import RebuildProgressBar
+from eventram.projection import Projection, ProjectionEngine
 
 
 class PgsNoted(Event, frozen=True):
