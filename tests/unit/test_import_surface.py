@@ -57,6 +57,11 @@ def test_the_journaled_store_is_loaded_on_first_use() -> None:
     assert not loaded.intersection({"rich", "typer", "click"})
 
 
+def test_the_cache_loads_redis_only_for_the_redis_cache() -> None:
+    assert "redis" not in loaded_after("import eventram.cache")
+    assert "redis" in loaded_after("from eventram.cache import RedisCache")
+
+
 @pytest.mark.parametrize("name", eventram.__all__)
 def test_every_public_name_of_eventram_resolves(name: str) -> None:
     assert getattr(eventram, name) is not None

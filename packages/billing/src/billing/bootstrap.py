@@ -37,7 +37,7 @@ from eventram import (
     ValidationError,
     inject,
 )
-from eventram.cache import LRUCache, QueryCacheMiddleware, QueryCacheStats, RedisCache, TieredCache
+from eventram.cache import LRUCache, QueryCacheMiddleware, QueryCacheStats, TieredCache
 from eventram.projection import (
     CounterTable,
     Mode,
@@ -234,6 +234,8 @@ def _query_cache(settings: Settings) -> TieredCache | None:
     l1 = LRUCache(max_entries=settings.query_cache_entries, default_ttl=settings.query_cache_ttl)
     l2 = None
     if settings.cache_url is not None:
+        from eventram.cache import RedisCache  # imports redis, which only this setting needs
+
         l2 = RedisCache(url=settings.cache_url, default_ttl=settings.query_cache_ttl)
     return TieredCache(l1, l2)
 
