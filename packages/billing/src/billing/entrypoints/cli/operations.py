@@ -13,9 +13,8 @@ import gc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.progress import (
@@ -28,19 +27,21 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from billing.application.demo import DemoPlan, SimulatedClock, end_of_window, run_demo
+from billing.application.demo import (
+    DemoPlan,
+    DemoReport,
+    SimulatedClock,
+    end_of_window,
+    run_demo,
+)
 from billing.application.queries import (
-    PAYMENT_EVENT_TYPES,
-    GetEventStatistics,
-    GetEventTrends,
     GetPaymentHistory,
-    GetPaymentStatistics,
-    PaymentStatistics,
 )
 from billing.application.read_models import EVENT_COUNTERS, PAYMENTS
 from billing.bootstrap import SNAPSHOTS_DIR, BillingApp, Settings, build
 from billing.entrypoints.cli.app import app, console, replay_bar
 from billing.entrypoints.cli.choices import Fsync, Interval
+from billing.entrypoints.cli.statistics import query_scope, show_statistics
 from eventram import ValidationError
 from eventram.cli import RebuildProgressBar
 from eventram.projection import ProjectionSnapshots
@@ -160,20 +161,7 @@ def demo(
             f"journaled in {data_dir}",
             highlight=False,
         )
-        with Progress(
-            TextColumn("payments"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            TimeRemainingColumn(),
-            console=console,
-        ) as bar:
-            task = bar.add_task("payments", total=payments)
-
-            def advance(done: int, total: int) -> None:
-                bar.update(task, completed=done, total=total)
-
-            report = run_demo(plan, service.commands.handle, clock, progress=_settling(advance))
+        report = _create_payments(plan, service, clock)
         console.print(
             f"{report.commands:,} commands in {report.seconds:.1f} s "
             f"({report.commands_per_second:,.0f} commands/s), "
@@ -181,13 +169,31 @@ def demo(
             highlight=False,
         )
         _save_snapshots(service)
-        _show_statistics(service, None, None, None, Interval.MONTH)
+        show_statistics(service, None, None, None, Interval.MONTH)
         console.print(
             f"Next: [bold]billing stats --data-dir {data_dir}[/], "
             f"[bold]billing history PAYMENT_ID --data-dir {data_dir}[/], "
             f"or [bold]billing serve --data-dir {data_dir}[/].",
             highlight=False,
         )
+
+
+def _create_payments(plan: DemoPlan, service: BillingApp, clock: SimulatedClock) -> DemoReport:
+    """Run the demo's commands through the bus, with a bar counting the payments."""
+    with Progress(
+        TextColumn("payments"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+    ) as bar:
+        task = bar.add_task("payments", total=plan.payments)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        return run_demo(plan, service.commands.handle, clock, progress=_settling(advance))
 
 
 # -- stats ---------------------------------------------------------------------------------
@@ -218,80 +224,7 @@ def stats(
                 field="data_dir",
             )
         _load_read_models(service, data_dir)
-        _show_statistics(service, org, _utc(since), _utc(until), interval)
-
-
-def _scope(org: str | None) -> dict[str, Any]:
-    return {"organization_id": org, "operator": org is None}
-
-
-def _money(value: Decimal) -> str:
-    return f"{value:,f}"
-
-
-def _show_statistics(
-    service: BillingApp,
-    org: str | None,
-    since: datetime | None,
-    until: datetime | None,
-    interval: Interval,
-) -> None:
-    queries = service.queries
-    figures: PaymentStatistics = queries.ask(
-        GetPaymentStatistics(since=since, until=until, **_scope(org))
-    )
-    who = f"organization {org}" if org else "every organization"
-    status = Table("status", "payments", title=f"Payments of {who} by status")
-    for name, count in sorted(figures.by_status.items(), key=lambda kv: -kv[1]):
-        status.add_row(name, f"{count:,}")
-    status.add_row("[bold]total[/]", f"[bold]{figures.total:,}[/]")
-    console.print(status)
-    money = Table(
-        "currency",
-        "payments",
-        "requested",
-        "processed",
-        "refunded",
-        "net",
-        title="Amounts per currency (never added across currencies)",
-    )
-    for currency, count in sorted(figures.by_currency.items(), key=lambda kv: -kv[1]):
-        money.add_row(
-            currency,
-            f"{count:,}",
-            _money(figures.total_amount[currency]),
-            _money(figures.processed_amount[currency]),
-            _money(figures.refunded_amount[currency]),
-            _money(figures.net_amount[currency]),
-        )
-    console.print(money)
-    store = service.store
-    if not store.last_position():
-        return
-    start = since or store.read_all(0, 1)[0].recorded_at
-    end = until or store.read_all(store.last_position() - 1, 1)[0].recorded_at
-    headers = [t.removeprefix("Payment").lower() for t in PAYMENT_EVENT_TYPES]
-    trends = Table(interval, *headers, title=f"Payment events per {interval}")
-    columns = [
-        queries.ask(
-            GetEventTrends(
-                event_type=t, since=start, until=end, interval=interval.value, **_scope(org)
-            )
-        ).buckets
-        for t in PAYMENT_EVENT_TYPES
-    ]
-    for label in sorted(set().union(*columns)):
-        trends.add_row(label, *(f"{c.get(label, 0):,}" for c in columns))
-    console.print(trends)
-    if org is None:
-        requested = queries.ask(
-            GetEventStatistics(event_type="PaymentRequested", since=start, until=end, operator=True)
-        )
-        top = Table("organization", "payments requested", title="Largest organizations")
-        ranked = sorted(requested.by_organization.items(), key=lambda kv: (-kv[1], kv[0]))
-        for name, count in ranked[:10]:
-            top.add_row(name, f"{count:,}")
-        console.print(top)
+        show_statistics(service, org, _utc(since), _utc(until), interval)
 
 
 # -- history -------------------------------------------------------------------------------
@@ -305,7 +238,7 @@ def history(
 ) -> None:
     """Every event of one payment, in order, with its envelope."""
     with _opened(data_dir) as service:
-        found = service.queries.ask(GetPaymentHistory(payment_id=payment_id, **_scope(org)))
+        found = service.queries.ask(GetPaymentHistory(payment_id=payment_id, **query_scope(org)))
     first = found.events[0]
     table = Table(
         "v",
