@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from billing.bootstrap import Settings, build
 from billing.entrypoints.cli import main
+from billing.entrypoints.cli.choices import ReadModel
 from eventram.durable import open_store
 
 
@@ -137,13 +139,28 @@ def test_rebuild_reports_each_projection(
     assert "events/s" in out
 
 
-def test_rebuilding_an_unknown_projection_exits_with_not_found(
+def test_rebuilding_an_unknown_projection_is_refused_naming_the_read_models(
     capsys: pytest.CaptureFixture[str], demo_dir: Path
 ) -> None:
     code, _, err = run(capsys, "rebuild", "ledger", "--data-dir", str(demo_dir))
 
-    assert code == 3
-    assert "Projection 'ledger' was not found" in err
+    assert code == 2
+    assert "'ledger' is not one of 'payments', 'event_counters'" in err
+
+
+def test_the_rebuild_choices_are_the_projections_the_service_registers(tmp_path: Path) -> None:
+    with build(Settings(data_dir=str(tmp_path)), start_projections=False) as service:
+        assert sorted(service.projections.names) == sorted(ReadModel)
+
+
+def test_rebuilding_one_projection_rebuilds_only_it(
+    capsys: pytest.CaptureFixture[str], demo_dir: Path
+) -> None:
+    code, out, _ = run(capsys, "rebuild", "event_counters", "--data-dir", str(demo_dir))
+
+    assert code == 0
+    assert "event_counters" in out
+    assert "payments " not in out
 
 
 def test_a_demo_into_a_data_dir_that_holds_events_is_refused(

@@ -53,6 +53,7 @@ BILLING_ERRORS = {
     "bad choice of interval": (["stats", "--interval", "year"], "'hour', 'day', 'week', 'month'"),
     "bad choice of projections": (["serve", "--projections", "lazy"], "'inline', 'async'"),
     "bad choice of log level": (["serve", "--log-level", "loud"], "'--log-level'"),
+    "bad choice of read model": (["rebuild", "ledger"], "'payments', 'event_counters'"),
 }
 EVENTRAM_ERRORS = {
     "unknown option": (["journal", "tail", "DIR", "--bogus"], "--bogus"),

@@ -9,7 +9,9 @@ from __future__ import annotations
 import logging
 from enum import StrEnum
 
-__all__ = ["Fsync", "Interval", "LogLevel", "Projections"]
+from billing.application.read_models import EVENT_COUNTERS, PAYMENTS
+
+__all__ = ["Fsync", "Interval", "LogLevel", "Projections", "ReadModel"]
 
 
 class Fsync(StrEnum):
@@ -25,6 +27,13 @@ class Projections(StrEnum):
 
     INLINE = "inline"
     ASYNC = "async"
+
+
+class ReadModel(StrEnum):
+    """A read model the service registers, by the name of the projection that feeds it."""
+
+    PAYMENTS = PAYMENTS
+    EVENT_COUNTERS = EVENT_COUNTERS
 
 
 class Interval(StrEnum):

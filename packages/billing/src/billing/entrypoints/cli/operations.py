@@ -37,10 +37,9 @@ from billing.application.demo import (
 from billing.application.queries import (
     GetPaymentHistory,
 )
-from billing.application.read_models import EVENT_COUNTERS, PAYMENTS
 from billing.bootstrap import SNAPSHOTS_DIR, BillingApp, Settings, build
 from billing.entrypoints.cli.app import app, console, replay_bar
-from billing.entrypoints.cli.choices import Fsync, Interval
+from billing.entrypoints.cli.choices import Fsync, Interval, ReadModel
 from billing.entrypoints.cli.statistics import query_scope, show_statistics
 from eventram import ValidationError
 from eventram.cli import RebuildProgressBar
@@ -280,16 +279,13 @@ def _plain(value: object) -> str:
 @app.command()
 def rebuild(
     projection: Annotated[
-        str | None,
-        typer.Argument(help=f"{PAYMENTS} or {EVENT_COUNTERS} (default: every projection)."),
+        ReadModel | None, typer.Argument(help="The one to rebuild (default: every one).")
     ] = None,
     data_dir: DataDir = Path("./var"),
 ) -> None:
     """Rebuild read models from the journal, showing progress, and report what it took."""
     with _opened(data_dir) as service:
-        names = [projection] if projection is not None else service.projections.names
-        for name in names:
-            service.projections.handle(name)  # NotFoundError for an unknown name, before work
+        names = [projection.value] if projection is not None else service.projections.names
         report = Table("projection", "events", "position", "seconds", "events/s")
         for name in names:
             with RebuildProgressBar(name, console=console) as bar:
