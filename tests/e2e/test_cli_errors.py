@@ -123,3 +123,18 @@ def test_without_the_cli_extra_eventram_says_what_to_install_and_exits_2(tmp_pat
     assert done.stderr.count("\n") == 1
     assert "pip install 'eventram[cli]'" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "commands"),
+    [(["billing"], ("serve", "demo", "stats")), (["eventram", "journal"], ("verify", "repair"))],
+    ids=["billing", "eventram journal"],
+)
+def test_a_command_without_its_subcommand_shows_the_help_and_exits_2(
+    args: list[str], commands: tuple[str, ...]
+) -> None:
+    done = run(*args)
+
+    assert done.returncode == 2
+    assert "Traceback" not in done.stdout + done.stderr
+    assert all(command in done.stdout for command in commands)
