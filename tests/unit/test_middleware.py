@@ -16,6 +16,7 @@ from eventram import (
     DomainError,
     IdempotencyMiddleware,
     InMemoryEventStore,
+    InMemoryIdempotencyStore,
     LoggingMiddleware,
     Repository,
     RetryOnConflictMiddleware,
@@ -23,7 +24,7 @@ from eventram import (
     current_context,
     message_context,
 )
-from eventram.bus._pipeline import Next
+from eventram.bus import Next
 from tests.contract.events import Cart, ItemAdded
 
 
@@ -295,7 +296,9 @@ def test_commands_without_a_key_always_run() -> None:
 
 def test_idempotency_remembers_a_bounded_number_of_keys_least_recent_first_forgotten() -> None:
     handler = Counting()
-    bus = CommandBus({PlaceOrder: handler}, [IdempotencyMiddleware(max_entries=2)])
+    bus = CommandBus(
+        {PlaceOrder: handler}, [IdempotencyMiddleware(InMemoryIdempotencyStore(max_entries=2))]
+    )
 
     def send(key: str) -> None:
         bus.handle(PlaceOrder(sku="tea", idempotency_key=key))
