@@ -149,6 +149,30 @@ def test_retry_gives_up_after_its_attempts_and_raises_the_conflict() -> None:
     assert len(sleeps) == 2
 
 
+class PinnedOrder(Command, frozen=True, kw_only=True):
+    """Change an order the caller saw at ``expected_version``."""
+
+    sku: str
+    expected_version: int | None = None
+
+
+def test_retry_never_reruns_a_command_whose_caller_pinned_the_expected_version() -> None:
+    calls: list[PinnedOrder] = []
+
+    def handler(command: PinnedOrder) -> str:
+        calls.append(command)
+        if len(calls) == 1:
+            raise _conflict()
+        return "changed"
+
+    bus = CommandBus({PinnedOrder: handler}, [RetryOnConflictMiddleware(sleep=lambda _: None)])
+
+    with pytest.raises(ConcurrencyError):
+        bus.handle(PinnedOrder(sku="tea", expected_version=3))
+    assert len(calls) == 1
+    assert bus.handle(PinnedOrder(sku="tea")) == "changed"  # unpinned: retried as usual
+
+
 def test_retry_waits_a_random_time_below_a_growing_bound() -> None:
     sleeps: list[float] = []
     retry = RetryOnConflictMiddleware(attempts=2, base_delay=1.0, sleep=sleeps.append)
