@@ -198,7 +198,8 @@ def test_save_with_the_callers_expected_version_appends_when_the_stream_is_at_it
 
     result = carts.save(cart, expected_version=2)
 
-    assert result is not None and result.version == 3
+    assert result is not None
+    assert result.version == 3
     assert [e.data for e in store.read_stream("cart-1", 3)] == [ItemAdded(sku="cake")]
 
 

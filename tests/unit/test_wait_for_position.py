@@ -34,7 +34,7 @@ def bus_with(waiter: Waiter, seen: list[Balance], last: int = 10) -> QueryBus:
 
 
 def test_a_query_with_min_position_waits_then_goes_on_without_it() -> None:
-    waiter, seen = Waiter(), []
+    waiter, seen = Waiter(), list[Balance]()
 
     answer = bus_with(waiter, seen).ask(Balance(account="a", min_position=7))
 
@@ -44,7 +44,7 @@ def test_a_query_with_min_position_waits_then_goes_on_without_it() -> None:
 
 
 def test_a_query_without_min_position_does_not_wait() -> None:
-    waiter, seen = Waiter(), []
+    waiter, seen = Waiter(), list[Balance]()
 
     bus_with(waiter, seen).ask(Balance(account="a"))
 
@@ -53,19 +53,20 @@ def test_a_query_without_min_position_does_not_wait() -> None:
 
 
 def test_a_position_beyond_the_last_one_is_refused_without_waiting() -> None:
-    waiter, seen = Waiter(), []
+    waiter, seen = Waiter(), list[Balance]()
 
     with pytest.raises(ValidationError) as caught:
         bus_with(waiter, seen, last=10).ask(Balance(account="a", min_position=11))
 
     assert caught.value.field == "min_position"
-    assert "11" in str(caught.value) and "(10)" in str(caught.value)
+    assert "11" in str(caught.value)
+    assert "(10)" in str(caught.value)
     assert waiter.waited == []
     assert seen == []
 
 
 def test_the_last_position_itself_is_waited_for() -> None:
-    waiter, seen = Waiter(), []
+    waiter, seen = Waiter(), list[Balance]()
 
     bus_with(waiter, seen, last=10).ask(Balance(account="a", min_position=10))
 
