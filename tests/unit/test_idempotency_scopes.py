@@ -167,3 +167,24 @@ def test_a_duplicate_waiting_on_a_first_that_fails_transiently_runs_the_command_
 
     assert len(calls) == 2
     assert sorted(map(str, outcomes)) == ["charged", "disk full"]
+
+
+def test_replaying_an_error_many_times_does_not_grow_its_traceback() -> None:
+    handler = Handler(ValidationError("amount too large", field="amount"))
+    bus = bus_with(handler)
+
+    def depth() -> int:
+        try:
+            bus.handle(charge("acme", "k"))
+        except ValidationError as exc:
+            tb, n = exc.__traceback__, 0
+            while tb is not None:
+                tb, n = tb.tb_next, n + 1
+            return n
+        raise AssertionError("the refusal was not replayed")
+
+    first = depth()
+    for _ in range(20):
+        depth()
+
+    assert depth() <= first

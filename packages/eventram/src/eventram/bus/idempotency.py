@@ -235,5 +235,6 @@ def _replay(record: IdempotencyRecord, sent: bytes, key: str) -> Any:
     if watch is not None:
         watch.replayed = True
     if record.error is not None:
-        raise record.error
+        # without its old traceback: each replay would otherwise lengthen it, without bound
+        raise record.error.with_traceback(None)
     return record.result
