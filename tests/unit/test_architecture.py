@@ -68,3 +68,35 @@ def test_engine_never_imports_billing_nor_points_backwards(path: Path) -> None:
         if module == package or module.startswith(package + "."):
             wrong = [n for n in imported if n.startswith(forbidden)]
             assert not wrong, f"{module} must not import {wrong}"
+
+
+def _private_owner(imported: str) -> str | None:
+    """The package owning the private module ``imported`` names (None: it names no private one)."""
+    parts = imported.split(".")
+    if parts[0] != "eventram":
+        return None
+    for i, part in enumerate(parts):
+        if part.startswith("_"):
+            return ".".join(parts[:i])
+    return None
+
+
+@pytest.mark.parametrize("path", sorted(ENGINE.rglob("*.py")), ids=str)
+def test_engine_modules_import_no_other_packages_private_module(path: Path) -> None:
+    module = _module_name(path)
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    wrong = []
+    for name in _imports(path):
+        owner = _private_owner(name)
+        if owner is not None and not (package == owner or package.startswith(owner + ".")):
+            wrong.append(name)
+    assert not wrong, f"{module} imports private modules of another package: {wrong}"
+
+
+def test_the_position_waiter_is_defined_once_in_projection() -> None:
+    definitions = [
+        path
+        for path in ENGINE.rglob("*.py")
+        if "class PositionWaiter" in path.read_text() or "def wait_for_position" in path.read_text()
+    ]
+    assert [p.relative_to(ENGINE).as_posix() for p in definitions] == ["projection/_wait.py"]

@@ -4,16 +4,22 @@ The public API is what ``__all__`` lists; modules starting with ``_`` are intern
 """
 
 from eventram.aggregate import Aggregate
-from eventram.bus._pipeline import inject
-from eventram.bus.command import CommandBus
-from eventram.bus.events import EventBus
-from eventram.bus.middleware import (
+from eventram.bus import (
+    CommandBus,
     CorrelationMiddleware,
+    EventBus,
     IdempotencyMiddleware,
+    IdempotencyRecord,
+    IdempotencyStore,
+    InMemoryIdempotencyStore,
     LoggingMiddleware,
+    Middleware,
+    Next,
+    QueryBus,
     RetryOnConflictMiddleware,
+    inject,
+    watch_replays,
 )
-from eventram.bus.query import QueryBus
 from eventram.codec import EventRegistry, registry
 from eventram.context import MessageContext, current_context, message_context
 from eventram.durable import DurableStore, open_store
@@ -26,6 +32,7 @@ from eventram.errors import (
     EmptyBatchError,
     EventramError,
     HandlerNotFoundError,
+    IdempotencyKeyReusedError,
     InvalidExpectedVersionError,
     JournalCorruptError,
     JournalError,
@@ -98,8 +105,12 @@ __all__ = [
     "Filter",
     "HandlerNotFoundError",
     "HashIndex",
+    "IdempotencyKeyReusedError",
     "IdempotencyMiddleware",
+    "IdempotencyRecord",
+    "IdempotencyStore",
     "InMemoryEventStore",
+    "InMemoryIdempotencyStore",
     "InMemorySnapshotStore",
     "InvalidExpectedVersionError",
     "JournalCorruptError",
@@ -109,7 +120,9 @@ __all__ = [
     "LoadedSnapshot",
     "LoggingMiddleware",
     "MessageContext",
+    "Middleware",
     "NewEvent",
+    "Next",
     "NotFoundError",
     "Page",
     "ProjectionError",
@@ -138,4 +151,5 @@ __all__ = [
     "open_store",
     "registry",
     "run_cli",
+    "watch_replays",
 ]
