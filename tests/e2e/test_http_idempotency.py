@@ -79,3 +79,25 @@ def test_a_malformed_key_is_a_400(org: Tenant) -> None:
     response = org.client.post("/payments", json=BODY, headers={"Idempotency-Key": "a b"})
 
     assert_problem(response, 400, field="Idempotency-Key")
+
+
+def test_a_command_on_a_payment_retried_with_its_key_is_applied_once(org: Tenant) -> None:
+    created = create_payment(org, amount="30.00")
+    payment_id = created["payment"]["payment_id"]
+    org.client.post(f"/payments/{payment_id}/process", json={"amount": "30.00", "currency": "EUR"})
+    headers = {"Idempotency-Key": "refund-once"}
+    body = {"amount": "10.00", "reason": "goodwill"}
+
+    first = org.client.post(f"/payments/{payment_id}/refund", json=body, headers=headers)
+    retry = org.client.post(f"/payments/{payment_id}/refund", json=body, headers=headers)
+    other = org.client.post(
+        f"/payments/{payment_id}/refund", json={**body, "amount": "11.00"}, headers=headers
+    )
+
+    assert first.status_code == retry.status_code == 200
+    assert "idempotent-replayed" not in first.headers
+    assert retry.headers["idempotent-replayed"] == "true"
+    assert retry.json() == first.json()
+    assert retry.headers["etag"] == first.headers["etag"] == '"3"'
+    assert_problem(other, 422, field="Idempotency-Key")
+    assert org.client.get(f"/payments/{payment_id}").json()["refunded_amount"] == "10.00"

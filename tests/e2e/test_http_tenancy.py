@@ -28,6 +28,38 @@ def test_another_organizations_payment_is_a_404_for_reads_and_commands(
     assert org.client.get(f"/payments/{payment_id}").json()["status"] == "pending"
 
 
+def test_every_route_naming_a_payment_is_a_404_to_another_organization(
+    org: Tenant, other_org: Tenant
+) -> None:
+    created = org.client.post(
+        "/payments",
+        json={"user_id": "u", "amount": "10.00", "currency": "EUR"},
+        headers={"Idempotency-Key": "shared"},
+    ).json()
+    payment_id = created["payment"]["payment_id"]
+    position = created["position"]
+
+    for path in (f"/payments/{payment_id}", f"/payments/{payment_id}/history"):
+        assert_problem(other_org.client.get(path), 404)
+        assert_problem(other_org.client.get(f"{path}?min_position={position}"), 404)
+    for n, (action, body) in enumerate(
+        (
+            ("process", {"amount": "10.00", "currency": "EUR"}),
+            ("fail", {"error": "stolen"}),
+            ("refund", {"amount": "1.00", "currency": "EUR", "reason": "r"}),
+            ("refund", {"amount": "1.00", "reason": "r"}),
+        )
+    ):
+        key = "shared" if n == 0 else f"mine-{n}"  # "shared" is org's key too: scopes differ
+        for headers in ({}, {"If-Match": '"1"'}, {"Idempotency-Key": key}):
+            response = other_org.client.post(
+                f"/payments/{payment_id}/{action}", json=body, headers=headers
+            )
+            assert_problem(response, 404)
+    mine = org.client.get(f"/payments/{payment_id}").json()
+    assert (mine["status"], mine["version"]) == ("pending", 1)
+
+
 def test_searches_statistics_suggestions_and_events_see_only_the_callers_data(
     org: Tenant, other_org: Tenant
 ) -> None:

@@ -98,3 +98,35 @@ def test_only_the_engine_command_line_imports_typer_or_rich_and_nothing_imports_
         if name.split(".")[0] in UI_LIBRARIES and name.split(".")[0] not in allowed
     ]
     assert not wrong, f"{module} imports {wrong}; only eventram.cli may import typer and rich"
+
+
+def _private_owner(imported: str) -> str | None:
+    """The package owning the private module ``imported`` names (None: it names no private one)."""
+    parts = imported.split(".")
+    if parts[0] != "eventram":
+        return None
+    for i, part in enumerate(parts):
+        if part.startswith("_"):
+            return ".".join(parts[:i])
+    return None
+
+
+@pytest.mark.parametrize("path", sorted(ENGINE.rglob("*.py")), ids=str)
+def test_engine_modules_import_no_other_packages_private_module(path: Path) -> None:
+    module = _module_name(path)
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    wrong = []
+    for name in _imports(path):
+        owner = _private_owner(name)
+        if owner is not None and not (package == owner or package.startswith(owner + ".")):
+            wrong.append(name)
+    assert not wrong, f"{module} imports private modules of another package: {wrong}"
+
+
+def test_the_position_waiter_is_defined_once_in_projection() -> None:
+    definitions = [
+        path
+        for path in ENGINE.rglob("*.py")
+        if "class PositionWaiter" in path.read_text() or "def wait_for_position" in path.read_text()
+    ]
+    assert [p.relative_to(ENGINE).as_posix() for p in definitions] == ["projection/_wait.py"]

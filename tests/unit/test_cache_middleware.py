@@ -127,11 +127,11 @@ class App:
                     versions=lambda q: live.read(lambda s: s.versions_for(q.organization_id)),
                 ),
             },
-            waiter=self.engine if waiter else None,
         )
+        waiting = [WaitForPositionMiddleware(self.engine, timeout=5.0)] if waiter else []
         self.bus = QueryBus(
             {OrgInvoices: self.list_invoices, OrgTotal: self.total, Uncached: self.uncached},
-            [self.middleware],
+            [*waiting, self.middleware],
         )
 
     def list_invoices(self, query: OrgInvoices) -> list[Invoice]:

@@ -14,7 +14,7 @@ from eventram import (
     QueryBus,
     inject,
 )
-from eventram.bus._pipeline import Next
+from eventram.bus import Next
 
 
 class OpenCart(Command, frozen=True, kw_only=True):

@@ -16,6 +16,7 @@ from eventram import (
     DomainError,
     IdempotencyMiddleware,
     InMemoryEventStore,
+    InMemoryIdempotencyStore,
     LoggingMiddleware,
     Repository,
     RetryOnConflictMiddleware,
@@ -23,7 +24,7 @@ from eventram import (
     current_context,
     message_context,
 )
-from eventram.bus._pipeline import Next
+from eventram.bus import Next
 from tests.contract.events import Cart, ItemAdded
 
 
@@ -146,6 +147,30 @@ def test_retry_gives_up_after_its_attempts_and_raises_the_conflict() -> None:
 
     assert handler.calls == 3
     assert len(sleeps) == 2
+
+
+class PinnedOrder(Command, frozen=True, kw_only=True):
+    """Change an order the caller saw at ``expected_version``."""
+
+    sku: str
+    expected_version: int | None = None
+
+
+def test_retry_never_reruns_a_command_whose_caller_pinned_the_expected_version() -> None:
+    calls: list[PinnedOrder] = []
+
+    def handler(command: PinnedOrder) -> str:
+        calls.append(command)
+        if len(calls) == 1:
+            raise _conflict()
+        return "changed"
+
+    bus = CommandBus({PinnedOrder: handler}, [RetryOnConflictMiddleware(sleep=lambda _: None)])
+
+    with pytest.raises(ConcurrencyError):
+        bus.handle(PinnedOrder(sku="tea", expected_version=3))
+    assert len(calls) == 1
+    assert bus.handle(PinnedOrder(sku="tea")) == "changed"  # unpinned: retried as usual
 
 
 def test_retry_waits_a_random_time_below_a_growing_bound() -> None:
@@ -295,7 +320,9 @@ def test_commands_without_a_key_always_run() -> None:
 
 def test_idempotency_remembers_a_bounded_number_of_keys_least_recent_first_forgotten() -> None:
     handler = Counting()
-    bus = CommandBus({PlaceOrder: handler}, [IdempotencyMiddleware(max_entries=2)])
+    bus = CommandBus(
+        {PlaceOrder: handler}, [IdempotencyMiddleware(InMemoryIdempotencyStore(max_entries=2))]
+    )
 
     def send(key: str) -> None:
         bus.handle(PlaceOrder(sku="tea", idempotency_key=key))

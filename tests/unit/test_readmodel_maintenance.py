@@ -88,7 +88,7 @@ def damaged_collection() -> Collection:
     )
     for n in range(5):
         items.put({"id": n, "kind": "a" if n % 2 else "b", "size": n, "name": f"item {n}"})
-    partition = items._partitions[None]
+    partition = items._docs.partitions[None]
     # damage, as a bug or a crash in the middle of an index update would leave it:
     partition.hashes["kind"].postings["a"].add(99)  # an entry for a document that is gone
     partition.hashes["kind"].postings["b"].discard(0)  # a document missing from its posting

@@ -8,6 +8,7 @@ import msgspec
 import pytest
 
 from eventram import (
+    ANY,
     NO_STREAM,
     Aggregate,
     AppendResult,
@@ -15,6 +16,7 @@ from eventram import (
     Event,
     InMemoryEventStore,
     InMemorySnapshotStore,
+    InvalidExpectedVersionError,
     NotFoundError,
     RecordedEvent,
     Repository,
@@ -185,6 +187,64 @@ def test_a_conflict_evicts_the_cached_aggregate_so_a_retry_sees_the_other_write(
 
     assert retried is not stale
     assert carts.load("cart-1").items == {"tea": 1, "jam": 1, "cake": 1}
+
+
+def test_save_with_the_callers_expected_version_appends_when_the_stream_is_at_it(
+    store: InMemoryEventStore, carts: Repository[Cart]
+) -> None:
+    _open(carts, "cart-1", "tea")
+    cart = carts.load("cart-1")
+    cart.add("cake")
+
+    result = carts.save(cart, expected_version=2)
+
+    assert result is not None
+    assert result.version == 3
+    assert [e.data for e in store.read_stream("cart-1", 3)] == [ItemAdded(sku="cake")]
+
+
+def test_save_with_a_stale_expected_version_raises_and_writes_nothing(
+    store: InMemoryEventStore, carts: Repository[Cart]
+) -> None:
+    _open(carts, "cart-1", "tea")
+    cart = carts.load("cart-1")
+    cart.add("cake")
+
+    with pytest.raises(ConcurrencyError) as caught:
+        carts.save(cart, expected_version=1)
+
+    assert (caught.value.stream_id, caught.value.actual) == ("cart-1", 2)
+    assert "version 1" in str(caught.value)
+    assert store.stream_version("cart-1") == 2
+
+
+def test_the_expected_version_is_checked_by_the_append_itself_not_by_the_load(
+    store: InMemoryEventStore, carts: Repository[Cart]
+) -> None:
+    _open(carts, "cart-1", "tea")
+    cart = carts.load("cart-1")  # at version 2, as the caller expects
+    store.append("cart-1", [ItemAdded(sku="jam")], 2)  # another writer, after the load
+    cart.add("cake")
+
+    with pytest.raises(ConcurrencyError) as caught:
+        carts.save(cart, expected_version=2)
+
+    assert caught.value.actual == 3
+    assert [e.data for e in store.read_stream("cart-1", 3)] == [ItemAdded(sku="jam")]
+
+
+@pytest.mark.parametrize("bad", [-1, ANY, True, "2"])
+def test_an_expected_version_that_is_not_a_version_is_refused(
+    store: InMemoryEventStore, carts: Repository[Cart], bad: object
+) -> None:
+    _open(carts, "cart-1", "tea")
+    cart = carts.load("cart-1")
+    cart.add("cake")
+
+    with pytest.raises(InvalidExpectedVersionError):
+        carts.save(cart, expected_version=bad)  # type: ignore[arg-type]
+
+    assert store.stream_version("cart-1") == 2
 
 
 def test_events_carry_the_message_context_and_extra_metadata(

@@ -9,8 +9,8 @@ import pytest
 
 from billing.application.command_handlers import CommandResult
 from billing.application.queries import GetPayment
-from billing.bootstrap import Settings, build
-from billing.domain import PaymentStatus, ProcessPayment, RequestPayment
+from billing.bootstrap import Settings, build, idempotency_scope
+from billing.domain import FailPayment, PaymentStatus, ProcessPayment, RequestPayment
 from eventram import ValidationError
 
 
@@ -60,6 +60,7 @@ def test_the_clock_given_to_build_stamps_the_events() -> None:
         ({"fsync_interval": 0.0}, "fsync_interval"),
         ({"retry_attempts": 0}, "retry_attempts"),
         ({"idempotency_keys": 0}, "idempotency_keys"),
+        ({"idempotency_keys_per_organization": 0}, "idempotency_keys_per_organization"),
         ({"aggregate_cache_size": -1}, "aggregate_cache_size"),
     ],
 )
@@ -87,3 +88,14 @@ def test_a_data_dir_keeps_the_events_and_rebuilds_the_read_models_on_restart(
     with build(settings) as again:
         assert again.store.last_position() == 1
         assert again.queries.ask(GetPayment(payment_id="p-1", operator=True)).status == "pending"
+
+
+def test_idempotency_keys_are_scoped_per_organization_and_operators_share_one_scope() -> None:
+    acme = ProcessPayment(payment_id="p", amount=Decimal(1), currency="EUR", organization_id="a")
+    globex = ProcessPayment(payment_id="p", amount=Decimal(1), currency="EUR", organization_id="g")
+    operator = ProcessPayment(payment_id="p", amount=Decimal(1), currency="EUR")
+
+    scopes = {idempotency_scope(c) for c in (acme, globex, operator)}
+
+    assert len(scopes) == 3
+    assert idempotency_scope(operator) == idempotency_scope(FailPayment(payment_id="q", error="e"))

@@ -23,8 +23,10 @@ from billing.entrypoints.http.errors import (
 )
 from eventram import (
     ConcurrencyError,
+    IdempotencyKeyReusedError,
     JournalWriteError,
     NotFoundError,
+    ProjectionTimeoutError,
     StoreClosedError,
     ValidationError,
 )
@@ -42,6 +44,8 @@ from eventram import (
         (RefundExceedsRemainingError("p1", Decimal(2), Decimal(1), "EUR"), 409),
         (ConcurrencyError("p1", "version 1", 2), 409),
         (PreconditionFailedError(1, 2), 412),
+        (IdempotencyKeyReusedError("k-1"), 422),
+        (ProjectionTimeoutError(["payments"], 9, 7, 5.0), 503),
         (ValidationError("bad", field="x"), 422),
         (TooManyDecimalPlacesError(Decimal("1.001"), "EUR", 2), 422),
         (NonPositiveAmountError(Decimal(0), "EUR"), 422),

@@ -30,6 +30,7 @@ from eventram import (
     CorrelationMiddleware,
     IdempotencyMiddleware,
     InMemoryEventStore,
+    InMemoryIdempotencyStore,
     LoggingMiddleware,
     QueryBus,
     Repository,
@@ -46,7 +47,14 @@ from eventram.projection import (
     ProjectionSnapshots,
 )
 
-__all__ = ["BillingApp", "Settings", "build", "command_bus", "command_middleware"]
+__all__ = [
+    "BillingApp",
+    "Settings",
+    "build",
+    "command_bus",
+    "command_middleware",
+    "idempotency_scope",
+]
 
 Clock = Callable[[], datetime]
 SNAPSHOTS_DIR = "snapshots"
@@ -71,7 +79,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     retry_attempts: int = 5
     """Runs of a command, at most, when its append meets a concurrent writer."""
     idempotency_keys: int = 100_000
-    """Idempotency keys remembered (least recently used are forgotten)."""
+    """Idempotency keys remembered in all (least recently used are forgotten)."""
+    idempotency_keys_per_organization: int = 10_000
+    """Idempotency keys remembered per organization, so that one cannot evict another's."""
     aggregate_cache_size: int = 10_000
     """Payments kept loaded in memory between commands."""
     query_cache_entries: int = 10_000
@@ -93,7 +103,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             )
         if not self.fsync_interval > 0:
             raise ValidationError("fsync_interval must be > 0 seconds.", field="fsync_interval")
-        for field in ("retry_attempts", "idempotency_keys"):
+        for field in ("retry_attempts", "idempotency_keys", "idempotency_keys_per_organization"):
             if getattr(self, field) < 1:
                 raise ValidationError(f"{field} must be >= 1.", field=field)
         if self.query_cache_entries < 0:
@@ -164,15 +174,26 @@ def command_middleware(settings: Settings) -> Sequence[CommandMiddleware]:
     """The command bus's middleware, outermost first.
 
     Logging sees every command once; idempotency replays a known key's first outcome before
-    anything runs; correlation sets the ids the events will carry; retry, innermost, reruns
-    only the handler (reload, decide, append) when a concurrent writer got there first.
+    anything runs (keys are scoped per organization); correlation sets the ids the events will
+    carry; retry, innermost, reruns only the handler (reload, decide, append) when a
+    concurrent writer got there first.
     """
+    keys = InMemoryIdempotencyStore(
+        max_entries=settings.idempotency_keys,
+        max_per_scope=settings.idempotency_keys_per_organization,
+    )
     return [
         LoggingMiddleware(),
-        IdempotencyMiddleware(max_entries=settings.idempotency_keys),
+        IdempotencyMiddleware(keys, scope=idempotency_scope),
         CorrelationMiddleware(),
         RetryOnConflictMiddleware(attempts=settings.retry_attempts),
     ]
+
+
+def idempotency_scope(command: Command) -> str:
+    """The scope of a command's idempotency key: its organization (operators share one)."""
+    organization_id: str | None = getattr(command, "organization_id", None)
+    return "operator" if organization_id is None else f"organization:{organization_id}"
 
 
 def build(

@@ -8,16 +8,22 @@ backed by files on disk (the journaled store, snapshot files) are imported on fi
 from typing import TYPE_CHECKING, Any
 
 from eventram.aggregate import Aggregate
-from eventram.bus._pipeline import inject
-from eventram.bus.command import CommandBus
-from eventram.bus.events import EventBus
-from eventram.bus.middleware import (
+from eventram.bus import (
+    CommandBus,
     CorrelationMiddleware,
+    EventBus,
     IdempotencyMiddleware,
+    IdempotencyRecord,
+    IdempotencyStore,
+    InMemoryIdempotencyStore,
     LoggingMiddleware,
+    Middleware,
+    Next,
+    QueryBus,
     RetryOnConflictMiddleware,
+    inject,
+    watch_replays,
 )
-from eventram.bus.query import QueryBus
 from eventram.codec import EventRegistry, registry
 from eventram.context import MessageContext, current_context, message_context
 from eventram.envelope import NewEvent, RecordedEvent
@@ -29,6 +35,7 @@ from eventram.errors import (
     EmptyBatchError,
     EventramError,
     HandlerNotFoundError,
+    IdempotencyKeyReusedError,
     InvalidExpectedVersionError,
     JournalCorruptError,
     JournalError,
@@ -113,8 +120,12 @@ __all__ = [
     "Filter",
     "HandlerNotFoundError",
     "HashIndex",
+    "IdempotencyKeyReusedError",
     "IdempotencyMiddleware",
+    "IdempotencyRecord",
+    "IdempotencyStore",
     "InMemoryEventStore",
+    "InMemoryIdempotencyStore",
     "InMemorySnapshotStore",
     "InvalidExpectedVersionError",
     "JournalCorruptError",
@@ -124,7 +135,9 @@ __all__ = [
     "LoadedSnapshot",
     "LoggingMiddleware",
     "MessageContext",
+    "Middleware",
     "NewEvent",
+    "Next",
     "NotFoundError",
     "Page",
     "ProjectionError",
@@ -151,6 +164,7 @@ __all__ = [
     "message_context",
     "open_store",
     "registry",
+    "watch_replays",
 ]
 
 

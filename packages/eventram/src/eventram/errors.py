@@ -9,7 +9,8 @@ explain it (ids, versions, offsets) and reads as a sentence::
     │   ├── EmptyBatchError                 append called with no events
     │   ├── DuplicateEventIdError           an event id twice in a batch, or in another batch
     │   ├── UnregisteredEventError          an event type the registry does not know
-    │   └── QueryError                      a read-model query that cannot be planned
+    │   ├── QueryError                      a read-model query that cannot be planned
+    │   └── IdempotencyKeyReusedError       an idempotency key sent again with another command
     ├── ConcurrencyError                the stream is not at the expected version
     ├── NotFoundError                   a stream, document or aggregate that does not exist
     ├── HandlerNotFoundError            no handler registered for a command or query type
@@ -39,6 +40,7 @@ __all__ = [
     "EmptyBatchError",
     "EventramError",
     "HandlerNotFoundError",
+    "IdempotencyKeyReusedError",
     "InvalidExpectedVersionError",
     "JournalCorruptError",
     "JournalError",
@@ -113,6 +115,18 @@ class UnregisteredEventError(ValidationError):
 
 class QueryError(ValidationError):
     """A read-model query that names an unknown field, a bad value, page or cursor."""
+
+
+class IdempotencyKeyReusedError(ValidationError):
+    """An idempotency key that was already used, in its scope, for a different command."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(
+            f"Idempotency key {key!r} was already used for a different command; "
+            "use a new key for a new request.",
+            field="idempotency_key",
+        )
+        self.key = key
 
 
 class ConcurrencyError(EventramError):

@@ -11,7 +11,12 @@ import msgspec
 
 from eventram.aggregate import Aggregate
 from eventram.context import current_context
-from eventram.errors import ConcurrencyError, NotFoundError, ValidationError
+from eventram.errors import (
+    ConcurrencyError,
+    InvalidExpectedVersionError,
+    NotFoundError,
+    ValidationError,
+)
 from eventram.snapshot import Snapshot, SnapshotStore
 from eventram.store.base import NO_STREAM, AppendResult, EventStore
 
@@ -85,10 +90,17 @@ class Repository(Generic[A]):
         return aggregate
 
     def save(
-        self, aggregate: A, *, metadata: Mapping[str, str] | None = None
+        self,
+        aggregate: A,
+        *,
+        metadata: Mapping[str, str] | None = None,
+        expected_version: int | None = None,
     ) -> AppendResult | None:
         """Append the aggregate's pending events, expecting the version it was loaded at.
 
+        With ``expected_version`` (the version a caller saw, say an HTTP ``If-Match``) the
+        store's append expects that version instead, so the check and the write are one atomic
+        step: ``ConcurrencyError`` when the stream is elsewhere, and nothing is written.
         Events carry the current message context (correlation, causation, metadata) merged
         with ``metadata``. Returns None when there was nothing to save.
         """
@@ -96,7 +108,11 @@ class Repository(Generic[A]):
         if not pending:
             self._checkin(aggregate)
             return None
-        expected = aggregate.version - len(pending) or NO_STREAM  # the saved version
+        if expected_version is None:
+            expected_version = aggregate.version - len(pending)  # the saved version
+        elif type(expected_version) is not int or expected_version < 0:
+            raise InvalidExpectedVersionError(aggregate.id, expected_version)
+        expected = expected_version or NO_STREAM
         ctx = current_context()
         meta = {**ctx.metadata, **metadata} if metadata else ctx.metadata
         try:

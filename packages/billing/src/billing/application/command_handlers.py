@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 
 import msgspec
 
+from billing.application.scope import check_scope
 from billing.application.validation import (
     validate_fail,
     validate_process,
@@ -28,7 +29,7 @@ from billing.domain import (
     RefundPayment,
     RequestPayment,
 )
-from eventram import Command, NotFoundError, Repository
+from eventram import Command, ConcurrencyError, Repository
 
 __all__ = [
     "HANDLERS",
@@ -69,25 +70,25 @@ def request_payment(command: RequestPayment, payments: Repository[Payment]) -> C
 def process_payment(command: ProcessPayment, payments: Repository[Payment]) -> CommandResult:
     """Complete a pending payment for exactly the requested amount and currency."""
     amount = validate_process(command)
-    payment = _load(payments, command.payment_id, command.organization_id)
+    payment = _load(payments, command)
     payment.process(amount)
-    return _save(payments, payment)
+    return _save(payments, payment, command.expected_version)
 
 
 def fail_payment(command: FailPayment, payments: Repository[Payment]) -> CommandResult:
     """Mark a pending payment as failed, with the error text."""
     validate_fail(command)
-    payment = _load(payments, command.payment_id, command.organization_id)
+    payment = _load(payments, command)
     payment.fail(command.error)
-    return _save(payments, payment)
+    return _save(payments, payment, command.expected_version)
 
 
 def refund_payment(command: RefundPayment, payments: Repository[Payment]) -> CommandResult:
     """Refund part or all of what is left of a completed payment."""
     amount = validate_refund(command)
-    payment = _load(payments, command.payment_id, command.organization_id)
+    payment = _load(payments, command)
     payment.refund(amount, command.reason)
-    return _save(payments, payment)
+    return _save(payments, payment, command.expected_version)
 
 
 HANDLERS: Mapping[type[Command], Callable[..., CommandResult]] = {
@@ -99,22 +100,31 @@ HANDLERS: Mapping[type[Command], Callable[..., CommandResult]] = {
 """Every payments command type and its handler (dependencies still to inject)."""
 
 
-def _load(payments: Repository[Payment], payment_id: str, organization_id: str | None) -> Payment:
-    payment = payments.get(payment_id)
-    # another tenant's payment is "not found", so that its existence does not leak
-    if payment is None or (
-        organization_id is not None and payment.organization_id != organization_id
-    ):
-        raise NotFoundError("Payment", payment_id)
+def _load(
+    payments: Repository[Payment], command: ProcessPayment | FailPayment | RefundPayment
+) -> Payment:
+    """The payment a command acts on, in the caller's scope and at the version it expects.
+
+    A stale ``expected_version`` is refused here, before the payment decides, so the caller
+    hears that its version is stale rather than a rule about a state it never saw; the append
+    checks it again, atomically (``_save``).
+    """
+    payment = payments.load(command.payment_id)
+    check_scope(command.payment_id, payment.organization_id, command.organization_id)
+    expected = command.expected_version
+    if expected is not None and payment.version != expected:
+        raise ConcurrencyError(payment.id, f"version {expected}", payment.version)
     return payment
 
 
-def _save(payments: Repository[Payment], payment: Payment) -> CommandResult:
+def _save(
+    payments: Repository[Payment], payment: Payment, expected_version: int | None = None
+) -> CommandResult:
     metadata = {
         "organization_id": payment.organization_id,
         "user_id": payment.user_id,
     }
-    result = payments.save(payment, metadata=metadata)
+    result = payments.save(payment, metadata=metadata, expected_version=expected_version)
     if result is None:  # pragma: no cover - every decision above records an event
         raise RuntimeError(f"Payment {payment.id!r}: the command recorded no event to save.")
     return CommandResult(

@@ -167,16 +167,19 @@ def query_bus(
     """The query bus, and its cache middleware (None when ``cache`` is None).
 
     A query with ``min_position`` first waits (at most ``wait_timeout`` seconds) until the
-    projections have processed that position, then is answered from the cache if fresh.
+    projections have processed that position (a position beyond the store's last one is a
+    ``ValidationError``), then is answered from the cache if fresh.
     """
     dependencies = {"store": store, "payments": payments, "counters": counters}
-    middleware: list[Any] = [WaitForPositionMiddleware(waiter, timeout=wait_timeout)]
+    middleware: list[Any] = [
+        WaitForPositionMiddleware(
+            waiter, timeout=wait_timeout, last_position=positions.last_position
+        )
+    ]
     caching = None
     if cache is not None:
         versions = BillingVersions(positions, payments, counters)
-        caching = QueryCacheMiddleware(
-            cache, cache_policies(versions), waiter=waiter, wait_timeout=wait_timeout
-        )
+        caching = QueryCacheMiddleware(cache, cache_policies(versions))
         middleware.append(caching)
     bus = QueryBus(
         {query: inject(handler, dependencies) for query, handler in HANDLERS.items()},

@@ -3,7 +3,7 @@
 Each takes its query and the dependencies its signature names, given by name when the bus is
 built: ``payments`` (the payments projection's handle), ``counters`` (the event counters
 projection's handle) and ``store`` (the event store). A payment of another organization is
-"not found", so its existence never leaks across tenants.
+"not found" (``billing.application.scope``), so its existence never leaks across tenants.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from billing.application.queries import (
     Suggestion,
 )
 from billing.application.read_models import PaymentsReadModel
+from billing.application.scope import check_scope
 from billing.domain import Payment
 from eventram import EventStore, NotFoundError, Query, RecordedEvent
 from eventram.projection import CounterTable, ProjectionHandle
@@ -73,17 +74,12 @@ def payment_view(doc: Mapping[str, Any]) -> PaymentView:
     return msgspec.convert(doc, PaymentView)
 
 
-def _owned(doc: Mapping[str, Any] | None, organization_id: str | None) -> bool:
-    return doc is not None and (
-        organization_id is None or doc["organization_id"] == organization_id
-    )
-
-
 def get_payment(query: GetPayment, payments: ProjectionHandle[PaymentsReadModel]) -> PaymentView:
     """One payment; ``NotFoundError`` when absent or another organization's."""
     doc = payments.state.payments.get(query.payment_id)
-    if doc is None or not _owned(doc, query.organization_id):
+    if doc is None:
         raise NotFoundError("Payment", query.payment_id)
+    check_scope(query.payment_id, doc["organization_id"], query.organization_id)
     return payment_view(doc)
 
 
@@ -177,15 +173,9 @@ def event_view(event: RecordedEvent) -> EventView:
 def get_payment_history(query: GetPaymentHistory, store: EventLog) -> PaymentHistory:
     """The payment's events in stream order; ``NotFoundError`` when absent or not the caller's."""
     events = store.read_stream(query.payment_id)
-    if (
-        not events
-        or events[0].stream_type != Payment.stream_type
-        or (
-            query.organization_id is not None
-            and events[0].metadata.get("organization_id") != query.organization_id
-        )
-    ):
+    if not events or events[0].stream_type != Payment.stream_type:
         raise NotFoundError("Payment", query.payment_id)
+    check_scope(query.payment_id, events[0].metadata.get("organization_id"), query.organization_id)
     return PaymentHistory(payment_id=query.payment_id, events=[event_view(e) for e in events])
 
 

@@ -3,7 +3,9 @@
 Amounts are a ``Decimal`` plus an ISO 4217 code, as in the seeds' ``processPayment($amount,
 $currency)``; a float is refused at the boundary. ``organization_id`` on the commands that act
 on an existing payment scopes them to a tenant: a payment of another organization is "not
-found" to them.
+found" to them. Their ``expected_version``, when set, is the version the caller saw (an HTTP
+``If-Match``): the command is refused with ``ConcurrencyError`` when the payment is at another
+version, and never retried into success.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ class ProcessPayment(Command, frozen=True, kw_only=True):
     amount: Decimal
     currency: str
     organization_id: str | None = None
+    expected_version: int | None = None
 
 
 class FailPayment(Command, frozen=True, kw_only=True):
@@ -44,6 +47,7 @@ class FailPayment(Command, frozen=True, kw_only=True):
     payment_id: str
     error: str
     organization_id: str | None = None
+    expected_version: int | None = None
 
 
 class RefundPayment(Command, frozen=True, kw_only=True):
@@ -54,6 +58,7 @@ class RefundPayment(Command, frozen=True, kw_only=True):
     currency: str
     reason: str
     organization_id: str | None = None
+    expected_version: int | None = None
 
 
 PaymentCommand = RequestPayment | ProcessPayment | FailPayment | RefundPayment

@@ -12,7 +12,6 @@ from eventram.cache._key import TenantOf, context_tenant, query_key
 from eventram.cache._memory import LRUCache
 from eventram.cache._middleware import (
     CachePolicy,
-    PositionWaiter,
     QueryCacheMiddleware,
     QueryCacheStats,
     VersionSource,
@@ -29,7 +28,6 @@ __all__ = [
     "CachePolicy",
     "CacheStats",
     "LRUCache",
-    "PositionWaiter",
     "QueryCacheMiddleware",
     "QueryCacheStats",
     "RedisCache",

@@ -9,7 +9,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 import msgspec
 
-from eventram.bus._pipeline import Next
+from eventram.bus import Next
 from eventram.cache._key import TenantOf, context_tenant, query_key
 from eventram.cache._port import Cache
 from eventram.errors import EventramError, ValidationError
@@ -28,14 +28,6 @@ class VersionSource(Protocol):
 
     def current_versions(self, keys: Iterable[str]) -> Mapping[str, int]:
         """The current version of each key."""
-        ...
-
-
-class PositionWaiter(Protocol):
-    """Blocks until read models have processed a global position (see eventram.projection)."""
-
-    def wait_for(self, position: int, timeout: float) -> None:
-        """Return once ``position`` is processed, or raise."""
         ...
 
 
@@ -89,9 +81,11 @@ class QueryCacheMiddleware:
 
     Key: query type + canonical encoding (without ``min_position``) + tenant (from
     ``tenant(query)``, by default the message context's ``organization_id``). A cached entry
-    is served only while every version it recorded is still current. A query carrying
-    ``min_position`` first waits on ``waiter`` (so the versions compared are those of read
-    models at or past that position); without a waiter such a query bypasses the cache.
+    is served only while every version it recorded is still current. Waiting for
+    ``min_position`` is the job of ``eventram.projection.WaitForPositionMiddleware``, placed
+    before this one: it lets the query through without ``min_position`` once the read models
+    reached it. A query that still carries ``min_position`` here was not waited for, and
+    bypasses the cache.
     """
 
     def __init__(
@@ -99,15 +93,11 @@ class QueryCacheMiddleware:
         cache: Cache,
         policies: Mapping[type[Query], CachePolicy[Any]],
         *,
-        waiter: PositionWaiter | None = None,
-        wait_timeout: float = 5.0,
         tenant: TenantOf = context_tenant,
         namespace: str = "q",
     ) -> None:
         self._cache = cache
         self._policies = dict(policies)
-        self._waiter = waiter
-        self._wait_timeout = wait_timeout
         self._tenant = tenant
         self._namespace = namespace
         self._lock = threading.Lock()
@@ -122,10 +112,8 @@ class QueryCacheMiddleware:
         if policy is None:
             return next(query)
         if query.min_position is not None:
-            if self._waiter is None:
-                self._count("bypassed")
-                return next(query)
-            self._waiter.wait_for(query.min_position, self._wait_timeout)
+            self._count("bypassed")
+            return next(query)
         key = self.key_for(query)
         raw = self._cache.get(key)
         if raw is not None:

@@ -61,18 +61,18 @@ class Ordering:
         if self.uniform and len(self.fields) == 1:
             (field,) = self.fields
 
-            def one(row: Row) -> Any:
+            def by_one_field(row: Row) -> Any:
                 value = row[1].get(field)
                 return (_NULL if value is None else (0, value), row[0])
 
-            return one
+            return by_one_field
         fields = self.fields
 
-        def several(row: Row) -> Any:
+        def by_several_fields(row: Row) -> Any:
             doc = row[1]
             return self.key_of([doc.get(f) for f in fields], row[0])
 
-        return several
+        return by_several_fields
 
     def spec(self) -> list[list[Any]]:
         """The sort as plain data, stored in cursors to check they match the query."""

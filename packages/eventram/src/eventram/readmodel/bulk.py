@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from eventram.readmodel.collection import Collection
+from typing import Any
 
 __all__ = ["BulkWriter", "Op"]
 
@@ -24,8 +21,10 @@ class BulkWriter:
     the buffer when the block raises.
     """
 
-    def __init__(self, collection: Collection, auto_flush: int | None = None) -> None:
-        self._collection = collection
+    def __init__(
+        self, apply: Callable[[Sequence[Op]], object], auto_flush: int | None = None
+    ) -> None:
+        self._apply = apply
         self._auto_flush = auto_flush
         self._ops: list[Op] = []
 
@@ -56,7 +55,7 @@ class BulkWriter:
         ops, self._ops = self._ops, []
         if ops:
             try:
-                self._collection._apply(ops)
+                self._apply(ops)
             except Exception as exc:
                 exc.add_note(f"bulk flush of {len(ops)} operations failed; none was applied")
                 raise

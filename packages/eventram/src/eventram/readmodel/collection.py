@@ -7,13 +7,12 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import islice
 from typing import Any
 
-from eventram.errors import NotFoundError, QueryError, ValidationError
+from eventram.errors import QueryError, ValidationError
 from eventram.readmodel import _snapshot, aggregations
-from eventram.readmodel._compile import Compiled, compile_filter
+from eventram.readmodel._compile import compile_filter
 from eventram.readmodel._cursor import decode_cursor, encode_cursor
-from eventram.readmodel._optimize import optimize_partitions
+from eventram.readmodel._documents import Documents
 from eventram.readmodel._ordering import Ordering, Row
-from eventram.readmodel._partition import Partition
 from eventram.readmodel._planner import ordered, select
 from eventram.readmodel._schema import Schema
 from eventram.readmodel._versions import Versions
@@ -67,8 +66,7 @@ class Collection:
         self.partition_by = partition_by
         self.max_page_size = max_page_size
         self._lock = threading.RLock()
-        self._partitions: dict[Any, Partition] = {}
-        self._where: dict[Any, Any] = {}  # id -> partition key (partitioned collections only)
+        self._docs = Documents(self.schema, self.indexes, partition_by)
         self._versions = Versions(name, partitioned=partition_by is not None)
 
     # -- versions ------------------------------------------------------------------------
@@ -91,7 +89,7 @@ class Collection:
         """The versions a read with ``where`` depends on: its partitions' when it pins them."""
         compiled = compile_filter(self.schema, where)
         with self._lock:
-            return self._versions.seen(self._pinned(compiled))
+            return self._versions.seen(self._docs.pinned(compiled))
 
     def current_versions(self, keys: Iterable[str]) -> dict[str, int]:
         """Re-read version keys returned by ``versions_for`` or a result's ``versions``."""
@@ -106,15 +104,6 @@ class Collection:
         """
         with self._lock, previous._lock:
             self._versions.carry_from(previous._versions)
-
-    def _pinned(self, compiled: Compiled) -> list[Any] | None:
-        """Partition keys a filter pins with eq/IN on the partition field, else None."""
-        if self.partition_by is None:
-            return None
-        test = compiled.tests.get(self.partition_by)
-        if test is None or test.values is None:
-            return None
-        return [key for key in test.values if key is not None and test.matches(key)]
 
     # -- writes --------------------------------------------------------------------------
 
@@ -132,128 +121,37 @@ class Collection:
 
     def bulk(self, auto_flush: int | None = None) -> BulkWriter:
         """A buffered writer; each ``flush`` applies its operations atomically, as one write."""
-        return BulkWriter(self, auto_flush)
+        return BulkWriter(self._apply, auto_flush)
 
     def _apply(self, ops: Sequence[Op]) -> bool:
         """Apply ``ops`` in order, all or none; bump the versions once; whether it changed."""
         with self._lock:
-            undo: list[tuple[Any, dict[str, Any] | None]] = []
-            touched: set[Any] = set()
-            try:
-                # one append per op, so undo holds exactly the ops applied before a failure
-                for op in ops:
-                    undo.append(self._write(op, touched))  # noqa: PERF401
-            except BaseException:
-                for doc_id, old in reversed(undo):
-                    if old is None:
-                        self._remove(doc_id, set())
-                    else:
-                        self._store(old, set())
-                raise
+            touched = self._docs.apply(ops)
             if not touched:
                 return False
             self._versions.bump(touched)
             return True
-
-    def _write(self, op: Op, touched: set[Any]) -> tuple[Any, dict[str, Any] | None]:
-        """Apply one operation; return the id and the document it replaced (for undo)."""
-        if op[0] == "put":
-            doc = op[1]
-            return doc.get(self.id_field), self._store(doc, touched)
-        if op[0] == "patch":
-            _, doc_id, fields = op
-            old = self._get(doc_id)
-            if old is None:
-                raise NotFoundError("document", f"{self.name}/{doc_id}")
-            if self.id_field in fields and fields[self.id_field] != doc_id:
-                raise ValidationError(
-                    f"A patch cannot change the id of document {doc_id!r}.", field=self.id_field
-                )
-            self._store({**old, **fields}, touched)
-            return doc_id, old
-        _, doc_id = op
-        return doc_id, self._remove(doc_id, touched)
-
-    def _store(self, doc: dict[str, Any], touched: set[Any]) -> dict[str, Any] | None:
-        doc_id = self.schema.check_document(doc)
-        key = self._key_of(doc)
-        old_key = self._where.get(doc_id) if self.partition_by is not None else None
-        partition = self._partition(key)
-        touched.add(key)
-        old = self._get(doc_id)
-        if old is None:
-            partition.add(doc_id, doc)
-        elif old_key == key:
-            partition.replace(doc_id, old, doc)
-        else:
-            self._partitions[old_key].remove(doc_id)
-            touched.add(old_key)
-            partition.add(doc_id, doc)
-        if self.partition_by is not None:
-            self._where[doc_id] = key
-        return old
-
-    def _remove(self, doc_id: Any, touched: set[Any]) -> dict[str, Any] | None:
-        if self.partition_by is None:
-            key = None
-            if doc_id not in self._partition(None).docs:
-                return None
-        else:
-            if doc_id not in self._where:
-                return None
-            key = self._where.pop(doc_id)
-        touched.add(key)
-        return self._partitions[key].remove(doc_id)
-
-    def _key_of(self, doc: dict[str, Any]) -> Any:
-        if self.partition_by is None:
-            return None
-        key = doc.get(self.partition_by)
-        if key is None:
-            raise ValidationError(
-                f"Document {doc.get(self.id_field)!r} of {self.name!r} has no "
-                f"{self.partition_by!r}, the partition field.",
-                field=self.partition_by,
-            )
-        return key
-
-    def _partition(self, key: Any) -> Partition:
-        partition = self._partitions.get(key)
-        if partition is None:
-            partition = Partition(key, self.indexes, self.partition_by)
-            self._partitions[key] = partition
-        return partition
 
     # -- reads ---------------------------------------------------------------------------
 
     def get(self, doc_id: Any) -> dict[str, Any] | None:
         """A copy of the document ``doc_id``, or None."""
         with self._lock:
-            doc = self._get(doc_id)
+            doc = self._docs.get(doc_id)
             return None if doc is None else dict(doc)
-
-    def _get(self, doc_id: Any) -> dict[str, Any] | None:
-        if self.partition_by is None:
-            partition = self._partitions.get(None)
-            return None if partition is None else partition.docs.get(doc_id)
-        key = self._where.get(doc_id)
-        return None if key is None else self._partitions[key].docs[doc_id]
-
-    def _contains(self, doc_id: Any) -> bool:
-        return self._get(doc_id) is not None
 
     def __contains__(self, doc_id: object) -> bool:
         with self._lock:
-            return self._contains(doc_id)
+            return self._docs.get(doc_id) is not None
 
     def __len__(self) -> int:
         with self._lock:
-            return sum(len(p.docs) for p in self._partitions.values())
+            return len(self._docs)
 
     def partitions(self) -> list[Any]:
         """The keys of the partitions holding documents."""
         with self._lock:
-            return [key for key, p in self._partitions.items() if p.docs]
+            return [key for key, p in self._docs.partitions.items() if p.docs]
 
     def search(self, search: Search) -> Page:
         """One page of the documents matching ``search.filter``, in ``search.sort`` order."""
@@ -274,7 +172,7 @@ class Collection:
         offset = 0 if cursor is not None else (search.page - 1) * search.size
         limit = offset + search.size + 1
         with self._lock:
-            pinned, targets, local = self._targets(compiled)
+            pinned, targets, local = self._docs.targets(compiled)
             streams: list[Iterator[Row]] = []
             total = 0
             for partition in targets:
@@ -299,26 +197,10 @@ class Collection:
             versions=versions,
         )
 
-    def _targets(self, compiled: Compiled) -> tuple[list[Any] | None, list[Partition], Compiled]:
-        """Pinned keys, the partitions a filter can match, and the filter left for each."""
-        if self.partition_by is None:
-            partition = self._partitions.get(None)
-            return None, [] if partition is None else [partition], compiled
-        pinned = self._pinned(compiled)
-        test = compiled.tests.get(self.partition_by)
-        if test is None:
-            return None, list(self._partitions.values()), compiled
-        local = Compiled({f: t for f, t in compiled.tests.items() if f != self.partition_by})
-        if pinned is not None:
-            targets = [self._partitions[k] for k in pinned if k in self._partitions]
-        else:
-            targets = [p for k, p in self._partitions.items() if test.matches(k)]
-        return pinned, targets, local
-
     def _matching(self, where: Filter) -> tuple[Iterator[dict[str, Any]], dict[str, int]]:
         """Documents matching ``where`` (call with the lock held) and the versions read."""
         compiled = compile_filter(self.schema, where)
-        pinned, targets, local = self._targets(compiled)
+        pinned, targets, local = self._docs.targets(compiled)
 
         def docs() -> Iterator[dict[str, Any]]:
             for partition in targets:
@@ -332,7 +214,7 @@ class Collection:
         """How many documents match ``where``."""
         compiled = compile_filter(self.schema, where)
         with self._lock:
-            _, targets, local = self._targets(compiled)
+            _, targets, local = self._docs.targets(compiled)
             return sum(len(select(p, local, self.name)) for p in targets)
 
     def count_by(self, where: Filter, field: str) -> Counts:
@@ -385,40 +267,35 @@ class Collection:
     def optimize(self) -> OptimizeReport:
         """Remove orphan index entries, reindex missing ones, drop empty partitions, compact."""
         with self._lock:
-            report = optimize_partitions(self._partitions)
-            if self.partition_by is not None:
-                self._where = dict(self._where)
-            return report
+            return self._docs.optimize()
 
     def dump(self) -> bytes:
         """The whole collection (settings, documents, versions) as msgpack bytes."""
         with self._lock:
-            return _snapshot.dump(self)
+            return _snapshot.dump(self._settings(), self._versions, self._docs)
 
     @classmethod
     def load(cls, data: bytes) -> Collection:
         """A collection rebuilt from ``dump`` bytes, versions included."""
-        return _snapshot.load(cls, data)
+        loaded = _snapshot.load(data)
+        collection = cls(loaded.name, **loaded.options)
+        collection._docs.load(loaded.documents)
+        loaded.restore_versions(collection._versions)
+        return collection
 
     def restore(self, data: bytes) -> None:
         """Replace this collection's contents and versions with a ``dump`` of the same shape."""
-        loaded = _snapshot.load(type(self), data)
-        if _snapshot.settings(loaded) != _snapshot.settings(self):
+        loaded = self.load(data)
+        if loaded._settings() != self._settings():
             raise ValidationError(
                 f"The snapshot of {loaded.name!r} does not match the settings of "
                 f"{self.name!r} (fields, indexes, partitioning).",
                 field="snapshot",
             )
         with self._lock:
-            self._partitions = loaded._partitions
-            self._where = loaded._where
+            self._docs = loaded._docs
             self._versions = loaded._versions
 
-    def _documents(self) -> Iterator[dict[str, Any]]:
-        for partition in self._partitions.values():
-            yield from partition.docs.values()
-
-    def _load_documents(self, docs: Iterable[dict[str, Any]]) -> None:
-        """Insert documents without bumping versions (snapshot loading)."""
-        for doc in docs:
-            self._store(doc, set())
+    def _settings(self) -> dict[str, Any]:
+        """The shape a snapshot must have to be restored into this collection."""
+        return _snapshot.settings(self.schema, self.indexes, self.partition_by, self.max_page_size)

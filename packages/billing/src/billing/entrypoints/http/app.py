@@ -1,7 +1,8 @@
-"""The Litestar app factory: routes, auth, idempotency, errors, OpenAPI, metrics and logs.
+"""The Litestar app factory: routes, auth, errors, OpenAPI, metrics and logs.
 
-Middleware, outermost first: request start (id, clock) -> authentication -> idempotency ->
-route. Errors become problem documents in one handler; a ``before_send`` hook stamps
+Middleware, outermost first: request start (id, clock) -> authentication -> route. Safe
+retries (``Idempotency-Key``) are the command bus's, not a layer of HTTP's. Errors become
+problem documents in one handler; a ``before_send`` hook stamps
 ``X-Request-ID`` on every response and writes the access log and request metrics.
 """
 
@@ -15,7 +16,6 @@ from litestar.datastructures import State
 from billing.entrypoints.http.auth import AuthMiddleware
 from billing.entrypoints.http.errors import exception_handlers
 from billing.entrypoints.http.gateway import AppServices, Gateway
-from billing.entrypoints.http.idempotency import IdempotencyCache, IdempotencyMiddleware
 from billing.entrypoints.http.metrics import HttpMetrics, ServicesCollector
 from billing.entrypoints.http.openapi import openapi_config
 from billing.entrypoints.http.request_log import ObserveHook, RequestStartMiddleware
@@ -35,23 +35,19 @@ def create_app(
     *,
     tokens: TokenStore,
     max_body_size: int = DEFAULT_MAX_BODY,
-    wait_timeout: float = 2.0,
-    idempotency_entries: int = 10_000,
 ) -> Litestar:
     """Build the HTTP API over the application that ``billing.bootstrap.build`` returns.
 
-    ``tokens`` authenticates callers; bodies above ``max_body_size`` bytes are refused (413);
-    ``min_position`` waits at most ``wait_timeout`` seconds.
+    ``tokens`` authenticates callers; bodies above ``max_body_size`` bytes are refused (413).
     """
     metrics = HttpMetrics()
-    gateway = Gateway(app_services, wait_timeout=wait_timeout, metrics=metrics)
+    gateway = Gateway(app_services, metrics=metrics)
     metrics.registry.register(ServicesCollector(gateway.snapshot))
     return Litestar(
         route_handlers=[*PAYMENT_ROUTES, *EVENT_ROUTES, *OPS_ROUTES],
         middleware=[
             RequestStartMiddleware(),
             AuthMiddleware(tokens),
-            IdempotencyMiddleware(IdempotencyCache(idempotency_entries), max_body_size),
         ],
         exception_handlers=exception_handlers(),
         before_send=[ObserveHook(metrics)],

@@ -40,8 +40,10 @@ from eventram import (
     DomainError,
     EventramError,
     HandlerNotFoundError,
+    IdempotencyKeyReusedError,
     JournalWriteError,
     NotFoundError,
+    ProjectionTimeoutError,
     StoreClosedError,
     ValidationError,
 )
@@ -55,7 +57,6 @@ __all__ = [
     "OperatorOnlyError",
     "PreconditionFailedError",
     "Problem",
-    "ReadModelLagError",
     "exception_handlers",
     "problem_for",
 ]
@@ -111,14 +112,6 @@ class PreconditionFailedError(HttpError):
         self.actual = actual
 
 
-class IdempotencyKeyReusedError(HttpError):
-    """The same ``Idempotency-Key`` was sent before with a different request."""
-
-
-class ReadModelLagError(HttpError):
-    """The read models did not reach ``min_position`` within the wait bound."""
-
-
 class _Entry(msgspec.Struct, frozen=True):
     status: int
     slug: str
@@ -150,7 +143,7 @@ STATUS_TABLE: Final[dict[type[BaseException], _Entry]] = {
     ValidationException: _Entry(422, "validation", "Invalid request"),
     JournalWriteError: _Entry(503, "journal-unavailable", "The journal cannot write"),
     StoreClosedError: _Entry(503, "journal-unavailable", "The journal cannot write"),
-    ReadModelLagError: _Entry(503, "read-model-lag", "Read models are behind"),
+    ProjectionTimeoutError: _Entry(503, "read-model-lag", "Read models are behind"),
     HandlerNotFoundError: _Entry(500, "internal", "Internal server error"),
     EventramError: _Entry(500, "internal", "Internal server error"),
 }
@@ -201,6 +194,7 @@ FIELD_ALIASES: Final = {
     "text": "q",
     "event_types": "type",
     "event_type": "type",
+    "idempotency_key": "Idempotency-Key",
 }
 
 

@@ -1,15 +1,14 @@
 """The HTTP layer's one door into the application: the bootstrap's app object, seen as a port.
 
 Routes never touch buses, stores or projections directly; they call a ``Gateway``, which runs
-blocking work (appends that wait for fsync, waits for a position) in worker threads so the
-event loop keeps serving, and answers in-memory reads on the loop itself.
+blocking work (appends that wait for fsync, queries that wait for a position) in worker threads
+so the event loop keeps serving, and answers in-memory reads on the loop itself.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import anyio.to_thread
 
@@ -17,14 +16,14 @@ from billing.entrypoints.http.errors import PreconditionFailedError
 from billing.entrypoints.http.metrics import HttpMetrics
 from eventram import (
     Command,
+    ConcurrencyError,
     JournalWriteError,
     Query,
-    RecordedEvent,
     StoreClosedError,
-    ValidationError,
+    watch_replays,
 )
 
-__all__ = ["AppServices", "Gateway"]
+__all__ = ["AppServices", "Gateway", "Handled"]
 
 
 class CommandHandling(Protocol):
@@ -50,16 +49,6 @@ class Positions(Protocol):
         """The highest visible global position."""
         ...
 
-    def stream_version(self, stream_id: str) -> int:
-        """A stream's current version (0 when it does not exist)."""
-        ...
-
-    def read_stream(
-        self, stream_id: str, from_version: int = 1, limit: int | None = None
-    ) -> list[RecordedEvent]:
-        """Events of one stream from a version."""
-        ...
-
 
 class Projections(Protocol):
     """What the HTTP layer asks of the projection engine."""
@@ -72,9 +61,12 @@ class Projections(Protocol):
         """Start rebuilding a projection; raise ``NotFoundError`` for an unknown name."""
         ...
 
-    def wait_for(self, position: int, timeout: float) -> None:
-        """Block until every projection processed ``position``; raise on timeout."""
-        ...
+
+class Handled(NamedTuple):
+    """A command's result, and whether the bus replayed it for a known idempotency key."""
+
+    result: Any
+    replayed: bool
 
 
 class AppServices(Protocol):
@@ -102,40 +94,35 @@ class AppServices(Protocol):
 
 
 class Gateway:
-    """Runs commands and queries for the routes; ``wait_timeout`` bounds ``min_position`` waits."""
+    """Runs commands and queries for the routes.
 
-    def __init__(
-        self,
-        services: AppServices,
-        *,
-        wait_timeout: float = 2.0,
-        metrics: HttpMetrics | None = None,
-    ) -> None:
+    Every concern of a command or a query is the application's: idempotency, tenant scope and
+    expected versions are checked by the command bus and the handlers, ``min_position`` is
+    waited for by the query bus. The gateway only keeps the event loop free of blocking work
+    and translates a stale expected version into HTTP's 412.
+    """
+
+    def __init__(self, services: AppServices, *, metrics: HttpMetrics | None = None) -> None:
         self.services = services
-        self.wait_timeout = wait_timeout
         self._metrics = metrics
         self._write_failure: str | None = None
-        self._stream_locks = [threading.Lock() for _ in range(64)]
 
-    async def handle(
-        self,
-        command: Command,
-        *,
-        expected_version: int | None = None,
-        organization_id: str | None = None,
-    ) -> Any:
-        """Handle a command in a worker thread; with ``expected_version``, check it atomically.
+    async def handle(self, command: Command) -> Handled:
+        """Handle a command in a worker thread (appends may wait for fsync).
 
-        The check and the command run under a lock for the payment's stream, so no other
-        command of this process slips between them. A payment that is missing or belongs to
-        another organization is left to the command (a 404), so a version mismatch never
-        reveals that another tenant's payment exists.
+        A conflict with the ``expected_version`` the command carries (the client's
+        ``If-Match``) is a ``PreconditionFailedError``: nothing was written.
         """
         name = type(command).__name__
         try:
-            result = await anyio.to_thread.run_sync(
-                self._handle_sync, command, expected_version, organization_id
-            )
+            handled = await anyio.to_thread.run_sync(self._handle_sync, command)
+        except ConcurrencyError as exc:
+            if self._metrics is not None:
+                self._metrics.observe_command(name, type(exc).__name__)
+            expected = getattr(command, "expected_version", None)
+            if expected is None:
+                raise
+            raise PreconditionFailedError(expected, exc.actual) from exc
         except Exception as exc:
             if isinstance(exc, JournalWriteError | StoreClosedError):
                 # the store refuses every write from now on, until a restart recovers it
@@ -143,45 +130,21 @@ class Gateway:
             if self._metrics is not None:
                 self._metrics.observe_command(name, type(exc).__name__)
             raise
-        if self._metrics is not None:
+        if self._metrics is not None and not handled.replayed:
+            result = handled.result
             first = getattr(result, "first_position", result.position)
             self._metrics.observe_command(name, "ok", result.position - first + 1)
-        return result
+        return handled
 
-    def _handle_sync(
-        self, command: Command, expected_version: int | None, organization_id: str | None
-    ) -> Any:
-        bus = self.services.commands
-        if expected_version is None:
-            return bus.handle(command)
-        stream_id = str(command.payment_id)  # type: ignore[attr-defined]
-        with self._stream_locks[hash(stream_id) % len(self._stream_locks)]:
-            store = self.services.store
-            actual = store.stream_version(stream_id)
-            if actual and actual != expected_version and self._owned(stream_id, organization_id):
-                raise PreconditionFailedError(expected_version, actual)
-            return bus.handle(command)
-
-    def _owned(self, stream_id: str, organization_id: str | None) -> bool:
-        if organization_id is None:
-            return True
-        first = self.services.store.read_stream(stream_id, 1, 1)
-        return bool(first) and first[0].metadata.get("organization_id") == organization_id
+    def _handle_sync(self, command: Command) -> Handled:
+        with watch_replays() as watch:
+            result = self.services.commands.handle(command)
+        return Handled(result, watch.replayed)
 
     async def ask(self, query: Query) -> Any:
-        """Answer a query; with ``min_position``, first wait (bounded) for the read models."""
-        position = query.min_position
-        if position is not None and position > 0:
-            last = self.services.store.last_position()
-            if position > last:
-                raise ValidationError(
-                    f"min_position {position} is beyond the last position of the event store "
-                    f"({last}); use a position returned by a command.",
-                    field="min_position",
-                )
-            await anyio.to_thread.run_sync(
-                self.services.projections.wait_for, position, self.wait_timeout
-            )
+        """Answer a query; one with ``min_position`` in a worker thread, as the bus may wait."""
+        if query.min_position is not None:
+            return await anyio.to_thread.run_sync(self.services.queries.ask, query)
         return self.services.queries.ask(query)
 
     def last_position(self) -> int:

@@ -33,7 +33,7 @@ MIN_POSITION = Annotated[
         ge=0,
         le=MAX_POSITION,
         required=False,
-        description="Wait (bounded, 2 s by default) until the read models reached this global "
+        description="Wait (bounded, 5 s by default) until the read models reached this global "
         "position, e.g. the `position` a command returned.",
     ),
 ]
@@ -81,7 +81,7 @@ IDEMPOTENCY_KEY = Annotated[
     Parameter(
         header="Idempotency-Key",
         required=False,
-        pattern=r"^[\x21-\x7e]{1,255}$",
-        description="Retry-safe key: the same key and body get the first response again.",
+        description="Retry-safe key of 1 to 255 visible ASCII characters: the same key and "
+        "body get the first response again.",
     ),
 ]

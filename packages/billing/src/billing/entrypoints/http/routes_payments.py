@@ -24,6 +24,7 @@ from billing.domain import FailPayment, ProcessPayment, RefundPayment, RequestPa
 from billing.entrypoints.http.auth import principal_of
 from billing.entrypoints.http.errors import MalformedRequestError, OperatorOnlyError
 from billing.entrypoints.http.gateway import Gateway
+from billing.entrypoints.http.idempotency import REPLAYED_HEADER, idempotency_key
 from billing.entrypoints.http.openapi import (
     COMMAND_RESPONSES,
     IDEMPOTENCY_KEY,
@@ -103,18 +104,13 @@ def _expected_version(if_match: str | None) -> int | None:
     return int(text)
 
 
-def _new_payment_id(principal: Principal, idempotency_key: str | None) -> str:
+def _new_payment_id(principal: Principal, key: str | None) -> str:
     """A new payment id; derived from the idempotency key when there is one, so that a retry
     of a request whose answer was lost can never create a second payment."""
-    if idempotency_key is None:
+    if key is None:
         return f"pay_{uuid.uuid4().hex}"
-    seed = f"{principal.tenant}\n{idempotency_key}".encode()
+    seed = f"{principal.tenant}\n{key}".encode()
     return f"pay_{hashlib.sha256(seed).hexdigest()[:32]}"
-
-
-def _command_key(principal: Principal, idempotency_key: str | None) -> str | None:
-    """The command bus's idempotency key: the client's, scoped to its tenant."""
-    return None if idempotency_key is None else f"{principal.tenant}:{idempotency_key}"
 
 
 def _etag(version: int) -> str:
@@ -127,21 +123,18 @@ async def _run(
     payment_id: str,
     principal: Principal,
     *,
-    if_match: str | None = None,
     status: int = HTTP_200_OK,
 ) -> Response[CommandResponse]:
     gateway = _gateway(request.app.state)
-    result = await gateway.handle(
-        command,
-        expected_version=_expected_version(if_match),
-        organization_id=principal.organization_id,
-    )
+    result, replayed = await gateway.handle(command)
     view = await gateway.ask(
         GetPayment(payment_id=payment_id, min_position=result.position, **_scope(principal))
     )
     headers = {"ETag": _etag(result.version)}
     if status == HTTP_201_CREATED:
         headers["Location"] = f"/payments/{payment_id}"
+    if replayed:
+        headers[REPLAYED_HEADER] = "true"
     body = CommandResponse(
         payment=payment_out(view), version=result.version, position=result.position
     )
@@ -157,7 +150,7 @@ async def _run(
 async def create_payment(
     request: Request[Any, Any, Any],
     data: CreatePaymentRequest,
-    idempotency_key: IDEMPOTENCY_KEY = None,
+    idempotency: IDEMPOTENCY_KEY = None,
 ) -> Response[CommandResponse]:
     """Request a payment for a user of the caller's organization (201, with ``Location``).
 
@@ -169,7 +162,8 @@ async def create_payment(
             "An operator token does not belong to an organization; request payments with an "
             "organization's token."
         )
-    payment_id = data.payment_id or _new_payment_id(principal, idempotency_key)
+    key = idempotency_key(idempotency)
+    payment_id = data.payment_id or _new_payment_id(principal, key)
     command = RequestPayment(
         payment_id=payment_id,
         organization_id=principal.organization_id,
@@ -178,7 +172,7 @@ async def create_payment(
         currency=data.currency,
         description=data.description,
         metadata=dict(data.metadata or {}),
-        idempotency_key=_command_key(principal, idempotency_key),
+        idempotency_key=key,
     )
     return await _run(request, command, payment_id, principal, status=HTTP_201_CREATED)
 
@@ -194,7 +188,7 @@ async def process_payment(
     payment_id: PaymentId,
     data: ProcessPaymentRequest,
     if_match: IfMatch = None,
-    idempotency_key: IDEMPOTENCY_KEY = None,
+    idempotency: IDEMPOTENCY_KEY = None,
 ) -> Response[CommandResponse]:
     """Record that a pending payment was collected (amount and currency as requested)."""
     principal = principal_of(request)
@@ -203,9 +197,10 @@ async def process_payment(
         amount=_decimal(data.amount, "amount"),
         currency=data.currency,
         organization_id=principal.organization_id,
-        idempotency_key=_command_key(principal, idempotency_key),
+        expected_version=_expected_version(if_match),
+        idempotency_key=idempotency_key(idempotency),
     )
-    return await _run(request, command, payment_id, principal, if_match=if_match)
+    return await _run(request, command, payment_id, principal)
 
 
 @post(
@@ -219,7 +214,7 @@ async def fail_payment(
     payment_id: PaymentId,
     data: FailPaymentRequest,
     if_match: IfMatch = None,
-    idempotency_key: IDEMPOTENCY_KEY = None,
+    idempotency: IDEMPOTENCY_KEY = None,
 ) -> Response[CommandResponse]:
     """Record that collecting a pending payment failed, with the provider's error."""
     principal = principal_of(request)
@@ -227,9 +222,10 @@ async def fail_payment(
         payment_id=payment_id,
         error=data.error,
         organization_id=principal.organization_id,
-        idempotency_key=_command_key(principal, idempotency_key),
+        expected_version=_expected_version(if_match),
+        idempotency_key=idempotency_key(idempotency),
     )
-    return await _run(request, command, payment_id, principal, if_match=if_match)
+    return await _run(request, command, payment_id, principal)
 
 
 @post(
@@ -243,7 +239,7 @@ async def refund_payment(
     payment_id: PaymentId,
     data: RefundPaymentRequest,
     if_match: IfMatch = None,
-    idempotency_key: IDEMPOTENCY_KEY = None,
+    idempotency: IDEMPOTENCY_KEY = None,
 ) -> Response[CommandResponse]:
     """Refund part or all of what is left of a processed payment."""
     principal = principal_of(request)
@@ -259,9 +255,10 @@ async def refund_payment(
         currency=currency,
         reason=data.reason,
         organization_id=principal.organization_id,
-        idempotency_key=_command_key(principal, idempotency_key),
+        expected_version=_expected_version(if_match),
+        idempotency_key=idempotency_key(idempotency),
     )
-    return await _run(request, command, payment_id, principal, if_match=if_match)
+    return await _run(request, command, payment_id, principal)
 
 
 @get(
