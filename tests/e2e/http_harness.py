@@ -23,6 +23,8 @@ from billing.entrypoints.http.tokens import TokenStore
 __all__ = ["BillingServer", "Tenant", "free_port", "new_org"]
 
 TOKEN_PATTERN = re.compile(r"bil_[A-Za-z0-9_-]{43}")
+UNMEASURED_UNDER_FILE_LIMIT = ("COVERAGE_PROCESS_CONFIG", "COVERAGE_PROCESS_START")
+"""The variables that start coverage in a child (``[tool.coverage.run] patch = subprocess``)."""
 
 
 def free_port() -> int:
@@ -85,6 +87,11 @@ class BillingServer:
         """Start the server and wait until ``/health`` answers."""
         self._starts += 1
         env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1"}
+        if self.file_size_limit is not None:
+            # coverage could not write its data file past the limit either: a truncated one
+            # would spoil the combined report, so a server on a "full disk" goes unmeasured
+            for name in UNMEASURED_UNDER_FILE_LIMIT:
+                env.pop(name, None)
         with self.stdout_path.open("wb") as out, self.stderr_path.open("wb") as err:
             self.process = subprocess.Popen(
                 [

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from eventram import (
@@ -22,6 +26,7 @@ from tests.contract.events import (
     CartOpened,
     ItemAdded,
 )
+from tests.unit.wrong_expectations import WRONG, silent_expectations
 
 # -- AggregateScenario -----------------------------------------------------------------------
 
@@ -239,3 +244,31 @@ def test_command_scenario_new_events_are_only_those_of_the_when_step() -> None:
     assert scenario.new_events == []
     scenario.when(AddItem(cart_id="cart-2", sku="tea"))
     scenario.then_stored([ItemAdded(sku="tea")])
+
+
+# -- whatever the interpreter flags --------------------------------------------------------------
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("name", list(WRONG))
+def test_a_wrong_expectation_fails(name: str) -> None:
+    with pytest.raises(AssertionError):
+        WRONG[name]()
+
+
+def test_wrong_expectations_fail_under_python_O_too() -> None:
+    """``-O`` strips ``assert`` statements: the fixtures must not depend on them."""
+    assert silent_expectations() == []
+    done = subprocess.run(
+        [sys.executable, "-O", "-m", "tests.unit.wrong_expectations"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    lines = done.stdout.splitlines()
+    assert lines[:1] == ["optimize=1"], done.stdout + done.stderr
+    assert lines[1:] == [], done.stdout + done.stderr
+    assert done.returncode == 0, done.stderr

@@ -15,6 +15,7 @@ domain code; after every step the stored events must show:
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -96,10 +97,14 @@ class PaymentMoneyMachine(RuleBasedStateMachine):
         self.bus = command_bus(Repository(self.store, Payment), Settings())
         self.model: dict[str, Expected] = {}
 
-    def send(self, command: Command, expected: type[EventramError] | None) -> None:
+    def send(self, build: Callable[[], Command], expected: type[EventramError] | None) -> None:
+        """Build a command and send it: a command refuses bad fields when built, the payment
+        refuses what breaks its rules when handled; either way nothing is stored."""
         before = self.store.last_position()
+        command: Command | str = "building the command"
         error: EventramError | None = None
         try:
+            command = build()
             self.bus.handle(command)
         except EventramError as exc:
             error = exc
@@ -131,14 +136,16 @@ class PaymentMoneyMachine(RuleBasedStateMachine):
             expected = PaymentAlreadyExistsError
         elif minor <= 0:
             expected = NonPositiveAmountError
-        command = RequestPayment(
-            payment_id=payment_id,
-            organization_id="org-1",
-            user_id="user-1",
-            amount=decimal_of(minor, CURRENCIES[currency], extra),
-            currency=currency,
+        self.send(
+            lambda: RequestPayment(
+                payment_id=payment_id,
+                organization_id="org-1",
+                user_id="user-1",
+                amount=decimal_of(minor, CURRENCIES[currency], extra),
+                currency=currency,
+            ),
+            expected,
         )
-        self.send(command, expected)
         if expected is None:
             self.model[payment_id] = Expected(currency, minor)
 
@@ -167,8 +174,10 @@ class PaymentMoneyMachine(RuleBasedStateMachine):
             expected = CurrencyMismatchError
         elif minor != payment.amount:
             expected = AmountMismatchError
-        command = ProcessPayment(payment_id=payment_id, amount=amount, currency=given_currency)
-        self.send(command, expected)
+        self.send(
+            lambda: ProcessPayment(payment_id=payment_id, amount=amount, currency=given_currency),
+            expected,
+        )
         if expected is None and payment is not None:
             payment.status = "completed"
 
@@ -180,7 +189,7 @@ class PaymentMoneyMachine(RuleBasedStateMachine):
             expected = NotFoundError
         elif payment.status != "pending":
             expected = InvalidTransitionError
-        self.send(FailPayment(payment_id=payment_id, error="card declined"), expected)
+        self.send(lambda: FailPayment(payment_id=payment_id, error="card declined"), expected)
         if expected is None and payment is not None:
             payment.status = "failed"
 
@@ -211,10 +220,12 @@ class PaymentMoneyMachine(RuleBasedStateMachine):
             expected = CurrencyMismatchError
         elif minor > remaining:
             expected = RefundExceedsRemainingError
-        command = RefundPayment(
-            payment_id=payment_id, amount=amount, currency=given_currency, reason="refund"
+        self.send(
+            lambda: RefundPayment(
+                payment_id=payment_id, amount=amount, currency=given_currency, reason="refund"
+            ),
+            expected,
         )
-        self.send(command, expected)
         if expected is None and payment is not None:
             payment.refunded += minor
             full = payment.refunded == payment.amount

@@ -8,8 +8,10 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import msgspec
 import pytest
 
+from billing.application.answers import EventStatistics
 from billing.application.command_handlers import HANDLERS, CommandResult
 from billing.application.demo import SimulatedClock
 from billing.application.queries import (
@@ -441,7 +443,10 @@ def test_event_statistics_across_organizations_come_from_the_store(billing: Bill
         GetEventStatistics(event_type="PaymentProcessed", since=T0, until=until, operator=True)
     )
 
-    assert stats == billing.store.statistics("PaymentProcessed", T0, until)
+    counted = billing.store.statistics("PaymentProcessed", T0, until)
+    assert stats == EventStatistics(
+        event_type="PaymentProcessed", **msgspec.structs.asdict(counted)
+    )
     assert stats.by_organization == {"org-1": 1, "org-2": 1}
 
 

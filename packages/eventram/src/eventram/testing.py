@@ -1,6 +1,8 @@
 """Given/when/then fixtures for testing aggregates and command handlers.
 
-Assert on events, never on private state::
+A wrong expectation raises ``AssertionError`` whatever the interpreter flags: the checks are
+``if ...: raise``, never ``assert`` statements, which ``python -O`` strips. Assert on events,
+never on private state::
 
     def test_refund_above_processed_is_rejected():
         (AggregateScenario(Payment, "p-1")
@@ -32,6 +34,22 @@ def _roundtrip(event: Event) -> Event:
     return registry.decode(
         registry.check(event), registry.encode(event), type(event).schema_version
     )
+
+
+def _expect_error(
+    error: BaseException | None,
+    error_type: type[BaseException],
+    match: str | None,
+    instead: str,
+) -> BaseException:
+    """``error``, if it is an ``error_type`` whose message holds ``match``; else AssertionError."""
+    if error is None:
+        raise AssertionError(f"expected {error_type.__name__}, {instead}")
+    if not isinstance(error, error_type):
+        raise AssertionError(f"expected {error_type.__name__}, got {error!r}")
+    if match is not None and match not in str(error):
+        raise AssertionError(f"{match!r} not in {str(error)!r}")
+    return error
 
 
 class AggregateScenario(Generic[A]):
@@ -73,12 +91,14 @@ class AggregateScenario(Generic[A]):
 
     def then(self, *expected: Event) -> A:
         """Assert the action recorded exactly these events, in order; return the aggregate."""
-        assert self._acted, "call when(...) before then(...)"
+        if not self._acted:
+            raise AssertionError("call when(...) before then(...)")
         if self._error is not None:
             raise AssertionError(f"expected events {list(expected)}, but raised {self._error!r}")
-        assert self._recorded == list(expected), (
-            f"expected events {list(expected)}\n      recorded {self._recorded}"
-        )
+        if self._recorded != list(expected):
+            raise AssertionError(
+                f"expected events {list(expected)}\n      recorded {self._recorded}"
+            )
         return self._aggregate
 
     def then_nothing(self) -> A:
@@ -89,15 +109,12 @@ class AggregateScenario(Generic[A]):
         self, error_type: type[BaseException], match: str | None = None
     ) -> BaseException:
         """Assert the action raised ``error_type`` and recorded nothing."""
-        assert self._acted, "call when(...) before then_raises(...)"
-        assert self._error is not None, f"expected {error_type.__name__}, recorded {self._recorded}"
-        assert isinstance(self._error, error_type), (
-            f"expected {error_type.__name__}, got {self._error!r}"
-        )
-        if match is not None:
-            assert match in str(self._error), f"{match!r} not in {str(self._error)!r}"
-        assert not self._recorded, f"an error must record nothing, recorded {self._recorded}"
-        return self._error
+        if not self._acted:
+            raise AssertionError("call when(...) before then_raises(...)")
+        error = _expect_error(self._error, error_type, match, f"recorded {self._recorded}")
+        if self._recorded:
+            raise AssertionError(f"an error must record nothing, recorded {self._recorded}")
+        return error
 
 
 class CommandScenario:
@@ -137,25 +154,22 @@ class CommandScenario:
         if self._error is not None:
             raise AssertionError(f"expected events {list(expected)}, but raised {self._error!r}")
         new = self.new_events
-        if stream_id is not None:
-            assert {e.stream_id for e in new} <= {stream_id}, f"events went to {new}"
-        assert [e.data for e in new] == list(expected), (
-            f"expected events {list(expected)}\n        stored {[e.data for e in new]}"
-        )
+        if stream_id is not None and not {e.stream_id for e in new} <= {stream_id}:
+            raise AssertionError(f"events went to {new}")
+        if [e.data for e in new] != list(expected):
+            raise AssertionError(
+                f"expected events {list(expected)}\n        stored {[e.data for e in new]}"
+            )
         return new
 
     def then_raises(
         self, error_type: type[BaseException], match: str | None = None
     ) -> BaseException:
         """Assert the command raised ``error_type`` and stored nothing."""
-        assert self._error is not None, f"expected {error_type.__name__}, stored {self.new_events}"
-        assert isinstance(self._error, error_type), (
-            f"expected {error_type.__name__}, got {self._error!r}"
-        )
-        if match is not None:
-            assert match in str(self._error), f"{match!r} not in {str(self._error)!r}"
-        assert not self.new_events, f"a failed command must store nothing, stored {self.new_events}"
-        return self._error
+        error = _expect_error(self._error, error_type, match, f"stored {self.new_events}")
+        if self.new_events:
+            raise AssertionError(f"a failed command must store nothing, stored {self.new_events}")
+        return error
 
     def then_stored(self, expected: Sequence[Event]) -> None:
         """Alias of :meth:`then` for a list."""

@@ -1,6 +1,11 @@
-"""What the billing queries answer: typed, msgspec-encodable results (cached as they are).
+"""What the billing queries answer: typed msgspec Structs, cached and served as they are.
 
-Amounts are ``Decimal`` and are summed per currency only; times are timezone-aware UTC.
+These are the one set of answer types: the query handlers return them, the query cache stores
+them, and the HTTP routes return them unchanged (Litestar encodes them with msgspec and builds
+the OpenAPI schemas from them), so their field names and types are the API's. Amounts are
+``Decimal``, scaled to their currency's minor units, encoded as decimal strings ("100.00",
+never a JSON number) and summed per currency only; times are timezone-aware UTC, encoded as
+RFC 3339.
 """
 
 from __future__ import annotations
@@ -10,8 +15,6 @@ from decimal import Decimal
 from typing import Any
 
 import msgspec
-
-from eventram import EventStatistics
 
 __all__ = [
     "EventSearchResult",
@@ -38,11 +41,11 @@ class PaymentView(msgspec.Struct, frozen=True, kw_only=True):
     description: str
     metadata: dict[str, str]
     created_at: datetime
-    processed_at: datetime | None = None
-    failed_at: datetime | None = None
-    error: str | None = None
-    refunded_amount: Decimal = Decimal(0)
-    refunded_at: datetime | None = None
+    processed_at: datetime | None
+    failed_at: datetime | None
+    error: str | None
+    refunded_amount: Decimal
+    refunded_at: datetime | None
     updated_at: datetime
     indexed_at: datetime
     version: int
@@ -112,6 +115,17 @@ class EventSearchResult(msgspec.Struct, frozen=True, kw_only=True):
     total: int
     page: int
     size: int
+
+
+class EventStatistics(msgspec.Struct, frozen=True, kw_only=True):
+    """Counts of one event type over a time range, by hour, day, organization and user."""
+
+    event_type: str
+    total: int
+    by_hour: dict[str, int]
+    by_day: dict[str, int]
+    by_organization: dict[str, int]
+    by_user: dict[str, int]
 
 
 class EventTrends(msgspec.Struct, frozen=True, kw_only=True):

@@ -2,8 +2,9 @@
 
 Each handler takes its command and the dependencies its signature names (``payments``, the
 repository of Payment aggregates), given by name when the bus is built (``eventram.inject``).
-It validates the command, loads or creates the payment, lets the aggregate decide, and saves:
-either every event of the command is stored, or (on any error) none is. Events carry the
+Commands arrive checked (each validates its own fields when it is built); a handler loads or
+creates the payment, lets the aggregate decide, and saves: either every event of the command is
+stored, or (on any error) none is. Events carry the
 payment's ``organization_id`` and ``user_id`` as metadata; correlation and causation ids come
 from the bus's ``CorrelationMiddleware``.
 """
@@ -15,12 +16,6 @@ from collections.abc import Callable, Mapping
 import msgspec
 
 from billing.application.scope import check_scope
-from billing.application.validation import (
-    validate_fail,
-    validate_process,
-    validate_refund,
-    validate_request,
-)
 from billing.domain import (
     FailPayment,
     Payment,
@@ -53,31 +48,28 @@ class CommandResult(msgspec.Struct, frozen=True, kw_only=True):
 
 def request_payment(command: RequestPayment, payments: Repository[Payment]) -> CommandResult:
     """Create a pending payment; ``PaymentAlreadyExistsError`` if the id is taken."""
-    amount, metadata = validate_request(command)
     if payments.get(command.payment_id) is not None:
         raise PaymentAlreadyExistsError(command.payment_id)
     payment = Payment.request(
         command.payment_id,
         organization_id=command.organization_id,
         user_id=command.user_id,
-        amount=amount,
+        amount=command.money,
         description=command.description,
-        metadata=metadata,
+        metadata=command.metadata,
     )
     return _save(payments, payment)
 
 
 def process_payment(command: ProcessPayment, payments: Repository[Payment]) -> CommandResult:
     """Complete a pending payment for exactly the requested amount and currency."""
-    amount = validate_process(command)
     payment = _load(payments, command)
-    payment.process(amount)
+    payment.process(command.money)
     return _save(payments, payment, command.expected_version)
 
 
 def fail_payment(command: FailPayment, payments: Repository[Payment]) -> CommandResult:
     """Mark a pending payment as failed, with the error text."""
-    validate_fail(command)
     payment = _load(payments, command)
     payment.fail(command.error)
     return _save(payments, payment, command.expected_version)
@@ -85,9 +77,8 @@ def fail_payment(command: FailPayment, payments: Repository[Payment]) -> Command
 
 def refund_payment(command: RefundPayment, payments: Repository[Payment]) -> CommandResult:
     """Refund part or all of what is left of a completed payment."""
-    amount = validate_refund(command)
     payment = _load(payments, command)
-    payment.refund(amount, command.reason)
+    payment.refund(command.money, command.reason)
     return _save(payments, payment, command.expected_version)
 
 

@@ -1,4 +1,4 @@
-"""The questions billing answers: query types, checked at construction (results: ``query_results``).
+"""The questions billing answers: query types, checked at construction (answers: ``answers``).
 
 Every query is an immutable ``eventram.Query`` that validates itself when built (types, ranges,
 currency codes, page sizes), raising a ``ValidationError`` that names the field, so a handler

@@ -284,8 +284,8 @@ def get_event_statistics(
 ) -> EventStatistics:
     """Counts of one event type by hour, day, organization and user, in a time range."""
     if query.organization_id is None:
-        stats: EventStatistics = store.statistics(query.event_type, query.since, query.until)
-        return stats
+        stats = store.statistics(query.event_type, query.since, query.until)
+        return EventStatistics(event_type=query.event_type, **msgspec.structs.asdict(stats))
     org = _OrganizationEvents(counters.state, store, query.event_type, query.organization_id)
     by_hour = org.buckets(query.since, query.until, "hour")
     by_day: Counter[str] = Counter()
@@ -293,6 +293,7 @@ def get_event_statistics(
         by_day[label[:10]] += n
     total = sum(by_hour.values())
     return EventStatistics(
+        event_type=query.event_type,
         total=total,
         by_hour=dict(sorted((+by_hour).items())),
         by_day=dict(sorted((+by_day).items())),

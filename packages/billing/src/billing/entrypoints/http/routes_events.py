@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from litestar import Request, get
 from litestar.params import Parameter
 
+from billing.application.answers import EventSearchResult, EventStatistics, EventTrends
 from billing.application.queries import GetEventStatistics, GetEventTrends, SearchPaymentEvents
 from billing.entrypoints.http.auth import principal_of
 from billing.entrypoints.http.gateway import Gateway
@@ -17,8 +18,6 @@ from billing.entrypoints.http.openapi import (
     QUERY_RESPONSES,
     problem_responses,
 )
-from billing.entrypoints.http.rendering import event_page, event_statistics_out, event_trends_out
-from billing.entrypoints.http.schemas import EventPage, EventStatisticsOut, EventTrendsOut
 
 __all__ = ["DEFAULT_WINDOW", "EVENT_ROUTES"]
 
@@ -49,7 +48,7 @@ async def search_events(
     page: Annotated[int, Parameter(ge=1, le=MAX_PAGE, required=False)] = 1,
     size: Annotated[int, Parameter(ge=1, le=1000, required=False)] = 20,
     min_position: MIN_POSITION = None,
-) -> EventPage:
+) -> EventSearchResult:
     """The caller's payment events in global order, filtered by type, time and correlation."""
     principal = principal_of(request)
     query = SearchPaymentEvents(
@@ -63,7 +62,8 @@ async def search_events(
         size=size,
         min_position=min_position,
     )
-    return event_page(await _gateway(request).ask(query))
+    found: EventSearchResult = await _gateway(request).ask(query)
+    return found
 
 
 @get(
@@ -77,7 +77,7 @@ async def event_statistics(
     since: Since = None,
     until: Until = None,
     min_position: MIN_POSITION = None,
-) -> EventStatisticsOut:
+) -> EventStatistics:
     """Counts of one event type by hour, day, organization and user (default: last 30 days)."""
     principal = principal_of(request)
     start, end = _window(since, until)
@@ -89,7 +89,8 @@ async def event_statistics(
         operator=principal.operator,
         min_position=min_position,
     )
-    return event_statistics_out(type, await _gateway(request).ask(query))
+    statistics: EventStatistics = await _gateway(request).ask(query)
+    return statistics
 
 
 @get("/events/trends", summary="Event trends", responses=problem_responses(QUERY_RESPONSES))
@@ -100,7 +101,7 @@ async def event_trends(
     until: Until = None,
     interval: Literal["hour", "day", "week", "month"] = "day",
     min_position: MIN_POSITION = None,
-) -> EventTrendsOut:
+) -> EventTrends:
     """Counts of one event type per hour, day, ISO week or month (default: last 30 days)."""
     principal = principal_of(request)
     start, end = _window(since, until)
@@ -113,7 +114,8 @@ async def event_trends(
         operator=principal.operator,
         min_position=min_position,
     )
-    return event_trends_out(await _gateway(request).ask(query))
+    trends: EventTrends = await _gateway(request).ask(query)
+    return trends
 
 
 EVENT_ROUTES = [search_events, event_statistics, event_trends]

@@ -13,6 +13,13 @@ from litestar.datastructures import State
 from litestar.params import Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
+from billing.application.answers import (
+    PaymentHistory,
+    PaymentSearchResult,
+    PaymentStatistics,
+    PaymentView,
+    Suggestion,
+)
 from billing.application.queries import (
     GetPayment,
     GetPaymentHistory,
@@ -33,25 +40,13 @@ from billing.entrypoints.http.openapi import (
     QUERY_RESPONSES,
     problem_responses,
 )
-from billing.entrypoints.http.rendering import (
-    history_out,
-    payment_out,
-    payment_page,
-    payment_statistics_out,
-    suggestions_out,
-)
 from billing.entrypoints.http.schemas import (
     ID_PATTERN,
     CommandResponse,
     CreatePaymentRequest,
     FailPaymentRequest,
-    PaymentHistoryOut,
-    PaymentOut,
-    PaymentPage,
-    PaymentStatisticsOut,
     ProcessPaymentRequest,
     RefundPaymentRequest,
-    SuggestionOut,
 )
 from billing.entrypoints.http.tokens import Principal
 from eventram import Command, ValidationError
@@ -127,7 +122,7 @@ async def _run(
 ) -> Response[CommandResponse]:
     gateway = _gateway(request.app.state)
     result, replayed = await gateway.handle(command)
-    view = await gateway.ask(
+    view: PaymentView = await gateway.ask(
         GetPayment(payment_id=payment_id, min_position=result.position, **_scope(principal))
     )
     headers = {"ETag": _etag(result.version)}
@@ -135,9 +130,7 @@ async def _run(
         headers["Location"] = f"/payments/{payment_id}"
     if replayed:
         headers[REPLAYED_HEADER] = "true"
-    body = CommandResponse(
-        payment=payment_out(view), version=result.version, position=result.position
-    )
+    body = CommandResponse(payment=view, version=result.version, position=result.position)
     return Response(body, status_code=status, headers=headers)
 
 
@@ -245,10 +238,10 @@ async def refund_payment(
     principal = principal_of(request)
     currency = data.currency
     if currency is None:
-        current = await _gateway(request.app.state).ask(
+        current: PaymentView = await _gateway(request.app.state).ask(
             GetPayment(payment_id=payment_id, **_scope(principal))
         )
-        currency = str(current.currency)
+        currency = current.currency
     command = RefundPayment(
         payment_id=payment_id,
         amount=_decimal(data.amount, "amount"),
@@ -270,16 +263,16 @@ async def get_payment(
     request: Request[Any, Any, Any],
     payment_id: PaymentId,
     min_position: MIN_POSITION = None,
-) -> Response[PaymentOut]:
+) -> Response[PaymentView]:
     """The payment as the read model holds it; ``ETag`` is its version."""
     principal = principal_of(request)
-    view = await _gateway(request.app.state).ask(
+    view: PaymentView = await _gateway(request.app.state).ask(
         GetPayment(payment_id=payment_id, min_position=min_position, **_scope(principal))
     )
     etag = _etag(view.version)
     if request.headers.get("if-none-match") == etag:
         return Response(content=None, status_code=304, headers={"ETag": etag})  # type: ignore[arg-type]
-    return Response(payment_out(view), headers={"ETag": etag})
+    return Response(view, headers={"ETag": etag})
 
 
 @get("/payments", summary="Search payments", responses=problem_responses(QUERY_RESPONSES))
@@ -297,7 +290,7 @@ async def search_payments(
     page: Annotated[int, Parameter(ge=1, le=MAX_PAGE, required=False)] = 1,
     size: Annotated[int, Parameter(ge=1, le=1000, required=False)] = 20,
     min_position: MIN_POSITION = None,
-) -> PaymentPage:
+) -> PaymentSearchResult:
     """Payments of the caller's organization matching every filter, sorted and paged.
 
     ``status`` and ``currency`` repeat (``?status=completed&status=refunded``); ``from``/``to``
@@ -320,7 +313,8 @@ async def search_payments(
         min_position=min_position,
         **_scope(principal),
     )
-    return payment_page(await _gateway(request.app.state).ask(query))
+    found: PaymentSearchResult = await _gateway(request.app.state).ask(query)
+    return found
 
 
 @get(
@@ -333,13 +327,14 @@ async def payment_statistics(
     since: Since = None,
     until: Until = None,
     min_position: MIN_POSITION = None,
-) -> PaymentStatisticsOut:
+) -> PaymentStatistics:
     """Counts by status and currency and amounts per currency of payments created in a range."""
     principal = principal_of(request)
     query = GetPaymentStatistics(
         since=since, until=until, min_position=min_position, **_scope(principal)
     )
-    return payment_statistics_out(await _gateway(request.app.state).ask(query))
+    statistics: PaymentStatistics = await _gateway(request.app.state).ask(query)
+    return statistics
 
 
 @get(
@@ -352,11 +347,12 @@ async def payment_suggestions(
     q: Annotated[str, Parameter(min_length=1, max_length=200)],
     size: Annotated[int, Parameter(ge=1, le=100, required=False)] = 10,
     min_position: MIN_POSITION = None,
-) -> list[SuggestionOut]:
+) -> list[Suggestion]:
     """Descriptions of the caller's payments that complete ``q``, best first."""
     principal = principal_of(request)
     query = GetPaymentSuggestions(text=q, size=size, min_position=min_position, **_scope(principal))
-    return suggestions_out(await _gateway(request.app.state).ask(query))
+    suggestions: list[Suggestion] = await _gateway(request.app.state).ask(query)
+    return suggestions
 
 
 @get(
@@ -368,11 +364,12 @@ async def payment_history(
     request: Request[Any, Any, Any],
     payment_id: PaymentId,
     min_position: MIN_POSITION = None,
-) -> PaymentHistoryOut:
+) -> PaymentHistory:
     """The payment's events in order, with their envelopes."""
     principal = principal_of(request)
     query = GetPaymentHistory(payment_id=payment_id, min_position=min_position, **_scope(principal))
-    return history_out(await _gateway(request.app.state).ask(query))
+    history: PaymentHistory = await _gateway(request.app.state).ask(query)
+    return history
 
 
 PAYMENT_ROUTES = [
