@@ -138,3 +138,23 @@ def test_a_command_without_its_subcommand_shows_the_help_and_exits_2(
     assert done.returncode == 2
     assert "Traceback" not in done.stdout + done.stderr
     assert all(command in done.stdout for command in commands)
+
+
+@pytest.mark.parametrize(
+    ("module", "line"),
+    [
+        ("eventram.cli", f"eventram {eventram.__version__}"),
+        ("billing.entrypoints.cli", f"billing {billing.__version__}"),
+    ],
+)
+def test_the_command_lines_also_run_as_python_m(module: str, line: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", module, "--version"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"{line}\n"
