@@ -29,6 +29,7 @@ from bench.payment import (
 from eventram import (
     NO_STREAM,
     AppendRequest,
+    EventQuery,
     InMemoryEventStore,
     Repository,
 )
@@ -59,7 +60,7 @@ def _per_call(repeat: int, prepare: Callable[[], Body]) -> Sampler:
 
 def _indexed(store: InMemoryEventStore) -> None:
     """Bring the store's lazy indexes and counters up to date: part of what appends cost."""
-    store.find(event_types=[PaymentRequested.event_type], limit=1)
+    store.find(EventQuery(event_types=[PaymentRequested.event_type], limit=1))
 
 
 def _anchor(detail: str) -> str:

@@ -42,8 +42,8 @@ from eventram import (
     InMemoryEventStore,
     RecordedEvent,
 )
-from eventram.durable import open_store
-from eventram.snapshotfiles import SnapshotFiles
+from eventram.projection.snapshotfiles import SnapshotFiles
+from eventram.store.durable import open_store
 from eventram.store.journal.ops import inspect
 
 try:

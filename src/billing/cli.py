@@ -114,7 +114,7 @@ def serve(
 @contextmanager
 def replay_bar() -> Iterator[Callable[[int, int], None]]:
     """A progress bar on stderr for the journal's replay at start (on a terminal only)."""
-    from eventram.durable import journal_progress_bar
+    from eventram.store.durable import journal_progress_bar
 
     with journal_progress_bar("replaying the journal", err_console) as progress:
         yield progress

@@ -3,7 +3,6 @@
 The public API is what ``__all__`` lists; modules starting with ``_`` are internal.
 """
 
-from eventram.aggregate import Aggregate
 from eventram.bus._pipeline import inject
 from eventram.bus.command import CommandBus
 from eventram.bus.events import EventBus
@@ -16,7 +15,6 @@ from eventram.bus.middleware import (
 from eventram.bus.query import QueryBus
 from eventram.codec import EventRegistry, registry
 from eventram.context import MessageContext, current_context, message_context
-from eventram.durable import DurableStore, open_store
 from eventram.envelope import NewEvent, RecordedEvent
 from eventram.errors import (
     ConcurrencyError,
@@ -41,6 +39,14 @@ from eventram.errors import (
 )
 from eventram.exitcodes import EXIT_CODES, exit_code_for, run_cli
 from eventram.messages import Command, Event, Query
+from eventram.model import (
+    Aggregate,
+    InMemorySnapshotStore,
+    Repository,
+    Snapshot,
+    SnapshotStore,
+)
+from eventram.projection.snapshotfiles import FileSnapshotStore, LoadedSnapshot, SnapshotFiles
 from eventram.readmodel import (
     Collection,
     Filter,
@@ -51,10 +57,10 @@ from eventram.readmodel import (
     SortKey,
     TextIndex,
 )
-from eventram.repository import Repository
-from eventram.snapshot import InMemorySnapshotStore, Snapshot, SnapshotStore
-from eventram.snapshotfiles import FileSnapshotStore, LoadedSnapshot, SnapshotFiles
-from eventram.store.base import (
+from eventram.store.counters import EventStatistics
+from eventram.store.durable import DurableStore, open_store
+from eventram.store.memory import InMemoryEventStore, Subscription
+from eventram.store.ports import (
     ANY,
     NO_STREAM,
     STREAM_EXISTS,
@@ -62,11 +68,10 @@ from eventram.store.base import (
     AppendResult,
     BulkResult,
     EventFilter,
+    EventIndex,
+    EventQuery,
     EventStore,
 )
-from eventram.store.counters import EventStatistics
-from eventram.store.memory import InMemoryEventStore
-from eventram.store.subscription import Subscription
 
 __all__ = [
     "ANY",
@@ -90,6 +95,8 @@ __all__ = [
     "Event",
     "EventBus",
     "EventFilter",
+    "EventIndex",
+    "EventQuery",
     "EventRegistry",
     "EventStatistics",
     "EventStore",

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from billing.cli import main
-from eventram.durable import open_store
+from eventram import EventQuery
+from eventram.store.durable import open_store
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -30,7 +31,7 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def a_payment(data_dir: Path, event_type: str) -> str:
     store = open_store(data_dir)
     try:
-        return store.find(event_types=[event_type], limit=1)[0].stream_id
+        return store.find(EventQuery(event_types=[event_type], limit=1))[0].stream_id
     finally:
         store.close()
 

@@ -14,8 +14,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from eventram import NO_STREAM, AppendRequest, AppendResult, NewEvent, RecordedEvent, registry
-from eventram.durable import open_store
+from eventram import (
+    NO_STREAM,
+    AppendRequest,
+    AppendResult,
+    EventQuery,
+    NewEvent,
+    RecordedEvent,
+    registry,
+)
+from eventram.store.durable import open_store
 from eventram.store.journal.frame import FRAME_HEADER
 from eventram.store.journal.segment import SegmentHeader, create_segment, list_segments
 from tests.contract.events import CartOpened, ItemAdded
@@ -95,8 +103,8 @@ def test_a_restart_restores_every_batch_as_it_was_committed(tmp_path: Path) -> N
         assert store.read_all() == logged
         assert [e.version for e in store.read_stream("cart-1")] == [1, 2, 3, 4]
         assert [e.position for e in store.read_stream("cart-3")] == [6, 7]
-        assert store.count(correlation_id="c-2") == 3
-        assert store.count(metadata={"organization_id": "o-1"}) == 1
+        assert store.count(EventQuery(correlation_id="c-2")) == 3
+        assert store.count(EventQuery(metadata={"organization_id": "o-1"})) == 1
         # and a retry of the three-event batch is recognised as the whole batch it was
         assert store.append("cart-1", batch, 1) == result
         assert store.last_position() == len(logged)
@@ -115,7 +123,7 @@ def test_a_recovered_event_shares_one_id_string_when_correlation_and_causation_a
     # when it is read back from the journal
     store = open_store(tmp_path, fsync="never")
     try:
-        (event, *_) = store.find(correlation_id="c-2")
+        (event, *_) = store.find(EventQuery(correlation_id="c-2"))
         # then it keeps one string for both, as an append does (memory, not only equality)
         assert event.causation_id is event.correlation_id
     finally:
@@ -159,7 +167,7 @@ def test_a_store_recovered_from_its_journal_equals_the_store_that_wrote_it(
             assert recovered.read_stream(stream_id) == [
                 e for e in written if e.stream_id == stream_id
             ]
-        assert recovered.count(metadata={"organization_id": "o-1"}) == sum(
+        assert recovered.count(EventQuery(metadata={"organization_id": "o-1"})) == sum(
             1 for e in written if e.metadata.get("organization_id") == "o-1"
         )
         batches = [len(b) for f in frames_of(data_dir) for b in f.batches]

@@ -30,6 +30,7 @@ from eventram import (
     AppendResult,
     ConcurrencyError,
     DuplicateEventIdError,
+    EventQuery,
     InMemoryEventStore,
     NewEvent,
     RecordedEvent,
@@ -163,10 +164,10 @@ def test_find_pages_are_the_filtered_log(
         "metadata": {"organization_id": orgs[0]} if orgs else None,
     }
 
-    found = store.find(**criteria, after_position=after, limit=limit)  # type: ignore[arg-type]
+    found = store.find(EventQuery(**criteria, after_position=after, limit=limit))  # type: ignore[arg-type]
 
     assert found == [e for e in expected if e.position > after][:limit]
-    assert store.count(**criteria) == len(expected)  # type: ignore[arg-type]
+    assert store.count(EventQuery(**criteria)) == len(expected)  # type: ignore[arg-type]
 
 
 # minutes since T0 of successive appends; the clock may step back, the store keeps order
@@ -199,7 +200,7 @@ def test_time_range_finds_exactly_the_events_recorded_in_the_range(
     log = store.read_all()
 
     assert [e.recorded_at for e in log] == sorted(e.recorded_at for e in log)
-    assert store.find(since=since, until=until, limit=None) == [
+    assert store.find(EventQuery(since=since, until=until, limit=None)) == [
         e for e in log if since <= e.recorded_at <= until
     ]
 
@@ -398,7 +399,9 @@ class StoreMachine(RuleBasedStateMachine):
 
     @rule(stream=streams, after=st.integers(min_value=0, max_value=60))
     def find_by_metadata_is_the_stream_in_global_order(self, stream: str, after: int) -> None:
-        found = self.store.find(metadata={"organization_id": stream}, after_position=after)
+        found = self.store.find(
+            EventQuery(metadata={"organization_id": stream}, after_position=after)
+        )
         expected = [i for i in self.model.get(stream, []) if self.position_of[i] > after]
         assert [e.event_id for e in found] == expected[:100]
 

@@ -15,7 +15,7 @@ BILLING_MAY_IMPORT = {
     "eventram.readmodel",
     "eventram.projection",
     "eventram.cache",
-    "eventram.durable",
+    "eventram.store.durable",
 }
 # inside eventram: package -> packages it must never import
 ENGINE_FORBIDDEN = {

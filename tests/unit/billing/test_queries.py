@@ -34,6 +34,7 @@ from billing.query_bus import query_bus
 from eventram import (
     CommandBus,
     CorrelationMiddleware,
+    EventQuery,
     InMemoryEventStore,
     NotFoundError,
     Query,
@@ -414,11 +415,13 @@ def test_event_statistics_of_an_organization_are_exact_at_partial_hours(billing:
     )
 
     requested = billing.store.find(
-        event_types=["PaymentRequested"],
-        metadata={"organization_id": "org-1"},
-        since=since,
-        until=until,
-        limit=None,
+        EventQuery(
+            event_types=["PaymentRequested"],
+            metadata={"organization_id": "org-1"},
+            since=since,
+            until=until,
+            limit=None,
+        )
     )
     assert stats.total == len(requested) == 4
     assert stats.by_organization == {"org-1": 4}
