@@ -3,7 +3,7 @@
 The public API is what ``__all__`` lists; modules starting with ``_`` are internal.
 """
 
-from eventram.bus._pipeline import inject
+from eventram.bus import inject
 from eventram.bus.command import CommandBus
 from eventram.bus.events import EventBus
 from eventram.bus.middleware import (

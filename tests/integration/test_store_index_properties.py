@@ -65,6 +65,9 @@ steps = st.lists(
 Request = tuple[str, list[str], dict[str, str] | None, str | None, str | None]
 Step = tuple[list[Request], bool, int, bool]
 
+OWNER_FIELDS = ("organization_id", "user_id")
+"""The metadata fields the stores under test index (and count by)."""
+
 
 def _event(kind: str, n: int) -> ItemAdded | ItemRemoved | CartOpened:
     if kind == "added":
@@ -76,7 +79,7 @@ def _event(kind: str, n: int) -> ItemAdded | ItemRemoved | CartOpened:
 
 def _play(plan: list[Step]) -> InMemoryEventStore:
     clock = ManualClock(T0)
-    store = InMemoryEventStore(clock=clock)
+    store = InMemoryEventStore(metadata_fields=OWNER_FIELDS, clock=clock)
     n = 0
     for batch, bulk, minutes, read in plan:
         clock.advance(minutes=minutes)

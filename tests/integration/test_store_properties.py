@@ -56,11 +56,14 @@ FAST = settings(
     max_examples=100 * SCALE, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 
+OWNER_FIELDS = ("organization_id", "user_id")
+"""The metadata fields the stores under test index (and count by)."""
+
 
 def _fill(
     plan: list[tuple[str, int, str]], store: InMemoryEventStore | None = None
 ) -> InMemoryEventStore:
-    store = store or InMemoryEventStore()
+    store = store or InMemoryEventStore(metadata_fields=OWNER_FIELDS)
     for n, (stream, size, kind) in enumerate(plan):
         cls = TYPES[kind]
         store.append(stream, [cls(sku=f"{n}-{i}") for i in range(size)], ANY)
@@ -148,7 +151,7 @@ def test_find_pages_are_the_filtered_log(
     after: int,
     limit: int,
 ) -> None:
-    store = InMemoryEventStore()
+    store = InMemoryEventStore(metadata_fields=OWNER_FIELDS)
     for n, (stream, size, kind) in enumerate(plan):
         events = [TYPES[kind](sku=f"{n}-{i}") for i in range(size)]
         store.append(stream, events, ANY, metadata={"organization_id": stream})
@@ -179,7 +182,7 @@ instants = st.integers(min_value=-60, max_value=5 * 24 * 60).map(
 
 def _clocked(minutes: list[int]) -> InMemoryEventStore:
     clock = ManualClock()
-    store = InMemoryEventStore(clock=clock)
+    store = InMemoryEventStore(metadata_fields=OWNER_FIELDS, clock=clock)
     for n, m in enumerate(minutes):
         clock.set(T0 + timedelta(minutes=m))
         meta = {"organization_id": f"o-{n % 3}", "user_id": f"u-{n % 2}"}
@@ -271,7 +274,7 @@ class StoreMachine(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        self.store = InMemoryEventStore()
+        self.store = InMemoryEventStore(metadata_fields=OWNER_FIELDS)
         self.model: dict[str, list[uuid.UUID]] = {}
         self.log: list[uuid.UUID] = []
         self.counter = 0

@@ -65,3 +65,49 @@ def test_engine_never_imports_billing_nor_points_backwards(path: Path) -> None:
         if module == package or module.startswith(package + "."):
             wrong = [n for n in imported if n.startswith(forbidden)]
             assert not wrong, f"{module} must not import {wrong}"
+
+
+# the journal and the memory store meet only through the ports (eventram.store.ports)
+STORE_ADAPTERS_APART = {
+    "eventram.store.memory": "eventram.store.journal",
+    "eventram.store.journal": "eventram.store.memory",
+}
+
+
+@pytest.mark.parametrize("path", sorted((SRC / "eventram" / "store").rglob("*.py")), ids=str)
+def test_the_journal_and_the_memory_store_never_import_each_other(path: Path) -> None:
+    module = _module_name(path)
+    for package, forbidden in STORE_ADAPTERS_APART.items():
+        if module == package or module.startswith(package + "."):
+            wrong = [n for n in _imports(path) if n == forbidden or n.startswith(forbidden + ".")]
+            assert not wrong, f"{module} must not import {wrong}; depend on eventram.store.ports"
+
+
+def _private_modules_of_other_packages(path: Path, imported: list[str]) -> list[str]:
+    """The ``imported`` eventram modules private (``_x``) to a package other than ``path``'s."""
+    module = _module_name(path)
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    wrong = []
+    for name in imported:
+        parts = name.split(".")
+        private = [i for i, part in enumerate(parts) if part.startswith("_")]
+        if parts[0] == "eventram" and private and ".".join(parts[: private[0]]) != package:
+            wrong.append(name)
+    return wrong
+
+
+@pytest.mark.parametrize("path", sorted((SRC / "eventram").rglob("*.py")), ids=str)
+def test_no_engine_module_imports_another_packages_private_module(path: Path) -> None:
+    wrong = _private_modules_of_other_packages(path, _imports(path))
+    assert not wrong, f"{_module_name(path)} imports private modules {wrong} of another package"
+
+
+def test_the_private_module_check_tells_a_package_of_its_own_from_another() -> None:
+    cache_module = SRC / "eventram" / "cache" / "_middleware.py"
+    imported = ["eventram.bus._pipeline", "eventram.cache._port", "eventram.bus"]
+
+    assert _private_modules_of_other_packages(cache_module, imported) == ["eventram.bus._pipeline"]
+    assert _private_modules_of_other_packages(SRC / "eventram" / "__init__.py", imported) == [
+        "eventram.bus._pipeline",
+        "eventram.cache._port",
+    ]

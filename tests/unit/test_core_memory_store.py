@@ -24,6 +24,8 @@ from eventram import (
 from tests.contract.event_store_contract import T0, ManualClock
 from tests.contract.events import CartOpened, ItemAdded
 
+OWNER_FIELDS = ("organization_id", "user_id")
+
 
 def test_a_closed_store_refuses_writes_and_keeps_serving_reads() -> None:
     store = InMemoryEventStore()
@@ -96,7 +98,7 @@ def test_restore_loads_committed_batches_and_appends_continue_after_them(listeni
 
 
 def test_metadata_changed_by_the_caller_after_append_does_not_change_the_store() -> None:
-    store = InMemoryEventStore()
+    store = InMemoryEventStore(metadata_fields=OWNER_FIELDS)
     metadata = {"organization_id": "org-1", "note": "original"}
 
     store.append("cart-1", [CartOpened(customer="ann")], metadata=metadata)
@@ -134,7 +136,7 @@ def test_events_recorded_with_a_utc_clock_are_in_utc() -> None:
 
 
 def test_events_with_the_same_indexed_metadata_share_one_dict_and_others_keep_their_own() -> None:
-    store = InMemoryEventStore()
+    store = InMemoryEventStore(metadata_fields=OWNER_FIELDS)
     owner = {"organization_id": "org-1", "user_id": "u-1"}
     store.append("cart-1", [CartOpened(customer="ann")], metadata=dict(owner))
     store.append_many(

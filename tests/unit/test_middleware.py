@@ -404,7 +404,7 @@ def test_the_context_is_restored_after_the_command() -> None:
 
 
 def test_metadata_of_the_surrounding_context_reaches_the_events() -> None:
-    store = InMemoryEventStore()
+    store = InMemoryEventStore(metadata_fields=("organization_id", "user_id"))
 
     with message_context(metadata={"organization_id": "org-1", "user_id": "u-1"}):
         _correlated_bus(store).handle(AddItem(cart_id="cart-1", sku="tea"))

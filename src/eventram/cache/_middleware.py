@@ -9,7 +9,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 import msgspec
 
-from eventram.bus._pipeline import Next
+from eventram.bus import Next
 from eventram.cache._key import TenantOf, context_tenant, query_key
 from eventram.cache._port import Cache
 from eventram.errors import EventramError, ValidationError

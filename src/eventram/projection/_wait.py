@@ -7,7 +7,7 @@ from typing import Any, Protocol
 
 import msgspec
 
-from eventram.bus._pipeline import Next
+from eventram.bus import Next
 from eventram.messages import Query
 
 __all__ = ["PositionWaiter", "WaitForPositionMiddleware"]

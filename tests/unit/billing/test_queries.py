@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from billing.bootstrap import INDEXED_METADATA
 from billing.demo import SimulatedClock
 from billing.domain import (
     Payment,
@@ -53,7 +54,7 @@ class Billing:
 
     def __init__(self, mode: Mode = Mode.INLINE) -> None:
         self.clock = SimulatedClock(T0)
-        self.store = InMemoryEventStore(clock=self.clock)
+        self.store = InMemoryEventStore(metadata_fields=INDEXED_METADATA, clock=self.clock)
         self.engine = ProjectionEngine(self.store, poll_interval=0.01)
         payments = self.engine.register(payments_projection(), mode)
         counters = self.engine.register(event_counters_projection(), mode)

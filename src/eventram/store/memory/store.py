@@ -19,8 +19,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import partial
 
+from msgspec.structs import astuple
+
 from eventram.codec import EventRegistry, registry
-from eventram.envelope import RecordedEvent, to_epoch_us
+from eventram.envelope import RecordedEvent, envelope_type, to_epoch_us
 from eventram.errors import (
     ConcurrencyError,
     DuplicateEventIdError,
@@ -77,6 +79,7 @@ class InMemoryEventStore:
         self._journal = journal
         self._clock = clock
         self._registry = event_registry
+        self._envelope = envelope_type(event_registry)
         self._log: list[RecordedEvent] = []
         self._streams: dict[str, list[RecordedEvent]] = {}
         self._by_id: dict[int, RecordedEvent] = {}  # by event_id_int
@@ -259,12 +262,14 @@ class InMemoryEventStore:
     def restore(self, batches: Iterable[Sequence[RecordedEvent]]) -> int:
         """Load batches already committed elsewhere (a journal, a snapshot), without checks.
 
-        Listeners hear of each batch. Returns the number of events loaded.
+        Each event becomes this store's envelope (decoded by its registry); listeners hear of
+        each batch. Returns the number of events loaded.
         """
+        envelope = self._envelope
         count = 0
         with self._lock:
             for events in batches:
-                batch = list(events)
+                batch = [e if type(e) is envelope else envelope(*astuple(e)) for e in events]
                 self._insert(batch)
                 self._visibility.queue((batch,))
                 count += len(batch)
@@ -276,13 +281,19 @@ class InMemoryEventStore:
         """Load committed events given as the log holds them, in order, without checks.
 
         ``batches`` gives the first and last positions of each batch of more than one event;
-        every other event is a batch of its own. For recovery, before the store is shared:
+        every other event is a batch of its own. The events are built as this store's
+        envelopes (``envelope_type(event_registry)``). For recovery, before the store is shared:
         a store with listeners refuses (use :meth:`restore`, which tells them). The events are
         visible on return; the secondary indexes follow lazily (or call
         :meth:`catch_up_indexes`). Returns how many events were loaded.
         """
         if not events:
             return 0
+        if type(events[0]) is not self._envelope:
+            raise ValidationError(
+                "restore_run takes this store's envelopes (envelope_type(store.event_registry)).",
+                field="events",
+            )
         with self._lock:
             if self._visibility.in_use():
                 raise ValidationError(
