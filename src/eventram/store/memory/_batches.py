@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from bisect import bisect_right
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import msgspec
 
@@ -18,50 +19,15 @@ from eventram.envelope import NewEvent, RecordedEvent, envelope_type, new_event_
 from eventram.errors import DuplicateEventIdError, EmptyBatchError, ValidationError
 from eventram.messages import Event
 from eventram.store.ports import (
-    ANY,
-    AppendRequest,
     AppendResult,
     EventLike,
-    check_expected_version,
     result_of,
 )
 
-__all__ = ["EMPTY_METADATA", "BatchBounds", "BatchBuilder", "caller_ids", "retry_of"]
+__all__ = ["EMPTY_METADATA", "BatchBounds", "BatchBuilder", "retry_of"]
 
 EMPTY_METADATA: Mapping[str, str] = {}
 """The metadata of every envelope appended without any."""
-
-
-def caller_ids(stream_id: str, events: Sequence[EventLike], expected_version: int) -> list[int]:
-    """Check a proposed batch; return the ids its ``NewEvent`` items chose (as integers).
-
-    Raises ``ValidationError`` (or a subclass) for a bad stream id, expected version, an empty
-    batch, an item that is not an event, or an id chosen twice in the batch.
-    """
-    if type(stream_id) is not str or not stream_id:
-        raise ValidationError(
-            f"Stream id {stream_id!r} must be a non-empty string.", field="stream_id"
-        )
-    if type(expected_version) is not int or expected_version < ANY:
-        check_expected_version(stream_id, expected_version)
-    if not events:
-        raise EmptyBatchError(stream_id)
-    chosen: list[int] = []
-    for item in events:
-        if isinstance(item, NewEvent):
-            chosen.append(item.event_id.int)
-        elif not isinstance(item, Event):
-            raise ValidationError(
-                f"Cannot append {type(item).__qualname__} to stream {stream_id!r}: "
-                "events must be eventram.Event instances (or NewEvent wrapping one).",
-                field="events",
-            )
-    if len(set(chosen)) != len(chosen):
-        twice = sorted({i for i in chosen if chosen.count(i) > 1}, key=chosen.index)
-        raise DuplicateEventIdError(
-            stream_id, [uuid.UUID(int=i) for i in twice], "appear more than once in that batch"
-        )
-    return chosen
 
 
 class BatchBounds:
@@ -134,7 +100,7 @@ class BatchBuilder:
         self._registry = event_registry
         self._envelope = envelope_type(event_registry)
         self._fields = tuple(metadata_fields)
-        self._shared: dict[tuple[str | None, ...], Mapping[str, str]] = {}
+        self._shared: dict[str | None, Any] = {}  # see shared_metadata
         self._type_names: dict[type[Event], str] = {}
         self._buffer = bytearray()
         # EventRegistry.encode is msgpack with default settings: encode into the buffer with
@@ -144,49 +110,70 @@ class BatchBuilder:
 
     def build(
         self,
-        request: AppendRequest,
         stream_id: str,
         stream_type: str,
         version: int,
         position: int,
         now: int,
-    ) -> list[RecordedEvent]:
-        """The envelopes of a checked request's events, the first at ``version``, ``position``.
+        events: Sequence[EventLike],
+        metadata: Mapping[str, str] | None,
+        correlation_id: str | None,
+        causation_id: str | None,
+    ) -> tuple[list[RecordedEvent], list[int]]:
+        """Check ``events`` and build their envelopes, the first at ``version``, ``position``.
 
+        Returns the envelopes and the ids the ``NewEvent`` items chose (as integers).
         ``stream_id`` and ``stream_type`` are the stream's own; ``now`` is the batch's
-        ``recorded_at_us``; a ``NewEvent``'s metadata is merged over the request's.
+        ``recorded_at_us``; a ``NewEvent``'s metadata is merged over the batch's. Raises
+        ``ValidationError`` (or a subclass) for an empty batch, an item that is not an event,
+        or an id chosen twice in the batch.
         """
-        correlation_id, causation_id = request.correlation_id, request.causation_id
-        envelope, name_of, payload_of = self._envelope, self._type_name, self._payload
-        base = self.shared_metadata(request.metadata)
+        if not events:
+            raise EmptyBatchError(stream_id)
+        base = self.shared_metadata(metadata)
+        envelope, type_names = self._envelope, self._type_names
         batch: list[RecordedEvent] = []
-        for offset, item in enumerate(request.events):
-            if isinstance(item, NewEvent):
+        chosen: list[int] = []
+        for item in events:
+            if isinstance(item, Event):
+                data, event_id, meta = item, new_event_int(), base
+            elif isinstance(item, NewEvent):
                 data, event_id = item.data, item.event_id.int
                 meta = (
-                    base
-                    if item.metadata is None
-                    else self.shared_metadata({**base, **item.metadata})
+                    base if not item.metadata else self.shared_metadata({**base, **item.metadata})
                 )
+                chosen.append(event_id)
             else:
-                data, event_id, meta = item, new_event_int(), base
+                raise ValidationError(
+                    f"Cannot append {type(item).__qualname__} to stream {stream_id!r}: "
+                    "events must be eventram.Event instances (or NewEvent wrapping one).",
+                    field="events",
+                )
+            name = type_names.get(type(data)) or self._register(data)
             batch.append(
                 envelope(
-                    position + offset,
-                    version + offset,
+                    position,
+                    version,
                     stream_id,
                     stream_type,
-                    name_of(data),
+                    name,
                     event_id,
                     now,
                     correlation_id,
                     causation_id,
                     meta,
-                    payload_of(data),
+                    self._payload(data),
                     data.schema_version,
                 )
             )
-        return batch
+            position += 1
+            version += 1
+        if chosen and len(set(chosen)) != len(chosen):
+            twice = sorted({i for i in chosen if chosen.count(i) > 1}, key=chosen.index)
+            raise DuplicateEventIdError(
+                stream_id, [uuid.UUID(int=i) for i in twice], "appear more than once in that batch"
+            )
+        return batch, chosen
 
     def shared_metadata(self, metadata: Mapping[str, str] | None) -> Mapping[str, str]:
         """The store's own copy of ``metadata``, shared by every envelope with the same one.
@@ -199,19 +186,31 @@ class BatchBuilder:
             return EMPTY_METADATA
         if len(metadata) != len(self._fields):
             return dict(metadata)
-        key = tuple(map(metadata.get, self._fields))
-        if not all(type(value) is str for value in key):  # another field, or not a string
-            return dict(metadata)
-        shared = self._shared.get(key)
-        if shared is None:
-            shared = self._shared[key] = dict(metadata)
+        # a tree with a level per field, keyed by its value: plain string lookups, cheaper
+        # than hashing and comparing a key tuple per append
+        node: Any = self._shared
+        for field in self._fields:
+            value = metadata.get(field)
+            node = node.get(value) if type(value) is str else None
+            if node is None:
+                return self._share(metadata)
+        shared: Mapping[str, str] = node
         return shared
 
-    def _type_name(self, event: Event) -> str:
-        """The registered type name of an event (the registry's check, memoised per class)."""
-        name = self._type_names.get(type(event))
-        if name is None:
-            name = self._type_names[type(event)] = self._registry.check(event)
+    def _share(self, metadata: Mapping[str, str]) -> Mapping[str, str]:
+        """Add ``metadata`` to the shared tree if it holds exactly the indexed fields."""
+        values = [metadata.get(field) for field in self._fields]
+        if not all(type(value) is str for value in values):  # another field, or not a string
+            return dict(metadata)
+        node: Any = self._shared
+        for value in values[:-1]:
+            node = node.setdefault(value, {})
+        shared: dict[str, str] = node.setdefault(values[-1], dict(metadata))
+        return shared
+
+    def _register(self, event: Event) -> str:
+        """The registered type name of an event class seen for the first time (or raise)."""
+        name = self._type_names[type(event)] = self._registry.check(event)
         return name
 
     def _payload(self, event: Event) -> bytes:

@@ -30,7 +30,7 @@ from eventram.errors import (
     ValidationError,
 )
 from eventram.store.counters import EventStatistics
-from eventram.store.memory._batches import BatchBounds, BatchBuilder, caller_ids, retry_of
+from eventram.store.memory._batches import BatchBounds, BatchBuilder, retry_of
 from eventram.store.memory._counters_legacy import LegacyCounters
 from eventram.store.memory._indexes import SecondaryIndexes
 from eventram.store.memory._visibility import Visibility
@@ -45,6 +45,7 @@ from eventram.store.ports import (
     EventLike,
     EventQuery,
     Journal,
+    check_expected_version,
     describe_expected,
     result_of,
     version_matches,
@@ -77,6 +78,8 @@ class InMemoryEventStore:
     ) -> None:
         self._lock = threading.Lock()
         self._journal = journal
+        # constant per journal: whether a batch waits for its frame's sync before it shows
+        self._journal_waits = journal is not None and journal.waits
         self._clock = clock
         self._registry = event_registry
         self._envelope = envelope_type(event_registry)
@@ -115,23 +118,26 @@ class InMemoryEventStore:
         Raises ``ConcurrencyError`` (nothing written) on a version mismatch; returns the first
         result again when the same event ids are appended again in the same order.
         """
-        request = AppendRequest(
-            stream_id=stream_id,
-            events=events,
-            expected_version=expected_version,
-            stream_type=stream_type,
-            metadata=metadata,
-            correlation_id=correlation_id,
-            causation_id=causation_id,
-        )
         with self._lock:
-            self._check_writable()
-            result, batch = self._prepare(request, self._next_time(), len(self._log) + 1, set())
+            if self._closed or self._failure is not None:
+                self._refuse_writes()
+            result, batch = self._prepare(
+                stream_id,
+                events,
+                expected_version,
+                stream_type,
+                metadata,
+                correlation_id,
+                causation_id,
+                self._next_time(),
+                len(self._log) + 1,
+                None,
+            )
             if not batch:
                 return result  # a retry: the batch is stored already
             ticket = self._journal.write((batch,)) if self._journal is not None else 0
             self._insert(batch)
-            if not self._defers_visibility():
+            if not self._visibility.defers(self._journal_waits):
                 self._visibility.show(result.position)  # nobody to wait for, nobody to tell
                 return result
             self._visibility.queue((batch,))
@@ -148,7 +154,8 @@ class InMemoryEventStore:
         errors: dict[str, Exception] = {}
         batches: list[list[RecordedEvent]] = []
         with self._lock:
-            self._check_writable()
+            if self._closed or self._failure is not None:
+                self._refuse_writes()
             now, position = self._next_time(), len(self._log) + 1
             chosen_so_far: set[int] = set()
             for request in requests:
@@ -160,7 +167,18 @@ class InMemoryEventStore:
                             "put all its events in one request.",
                             field="stream_id",
                         )
-                    results[stream_id], batch = self._prepare(request, now, position, chosen_so_far)
+                    results[stream_id], batch = self._prepare(
+                        stream_id,
+                        request.events,
+                        request.expected_version,
+                        request.stream_type,
+                        request.metadata,
+                        request.correlation_id,
+                        request.causation_id,
+                        now,
+                        position,
+                        chosen_so_far,
+                    )
                 except (ConcurrencyError, ValidationError) as exc:
                     errors[stream_id] = exc
                     continue
@@ -172,7 +190,7 @@ class InMemoryEventStore:
             ticket = self._journal.write(batches) if self._journal is not None else 0
             for batch in batches:
                 self._insert(batch)
-            if not self._defers_visibility():
+            if not self._visibility.defers(self._journal_waits):
                 self._visibility.show(position - 1)
                 return BulkResult(results, errors)
             self._visibility.queue(batches)
@@ -180,33 +198,58 @@ class InMemoryEventStore:
         return BulkResult(results, errors)
 
     def _prepare(
-        self, request: AppendRequest, now: int, position: int, chosen_so_far: set[int]
+        self,
+        stream_id: str,
+        events: Sequence[EventLike],
+        expected_version: int,
+        stream_type: str,
+        metadata: Mapping[str, str] | None,
+        correlation_id: str | None,
+        causation_id: str | None,
+        now: int,
+        position: int,
+        chosen_so_far: set[int] | None,
     ) -> tuple[AppendResult, list[RecordedEvent]]:
         """Check one stream's batch and build its envelopes: its result, and its new events.
 
         A retried batch (its ids stored already, in order) has its first result and no new
-        events. ``chosen_so_far`` holds the ids chosen by the batches of the same bulk append
-        before this one: reusing one is refused. ``now`` is the batch's ``recorded_at_us``.
+        events. In a bulk append, ``chosen_so_far`` holds the ids chosen by the batches before
+        this one: reusing one is refused. ``now`` is the batch's ``recorded_at_us``.
+        The checks come in this order: stream id, expected version, events, retry, version.
         """
-        stream_id = request.stream_id
-        chosen = caller_ids(stream_id, request.events, request.expected_version)
+        if type(stream_id) is not str or not stream_id:
+            raise ValidationError(
+                f"Stream id {stream_id!r} must be a non-empty string.", field="stream_id"
+            )
+        if type(expected_version) is not int or expected_version < ANY:
+            check_expected_version(stream_id, expected_version)
+        stream = self._streams.get(stream_id, _NO_EVENTS)
+        current = len(stream)
+        if stream:  # the stream's own strings, however the caller spells them
+            stream_id, stream_type = stream[0].stream_id, stream_type or stream[0].stream_type
+        batch, chosen = self._builder.build(
+            stream_id,
+            stream_type,
+            current + 1,
+            position,
+            now,
+            events,
+            metadata,
+            correlation_id,
+            causation_id,
+        )
         if chosen:
             retried = retry_of(stream_id, chosen, self._by_id, self._log, self._batches)
             if retried is not None:
                 return retried, []
-            _refuse_reused(stream_id, chosen, chosen_so_far)
-        stream = self._streams.get(stream_id, _NO_EVENTS)
-        if not version_matches(request.expected_version, len(stream)):
-            expected = describe_expected(request.expected_version)
-            raise ConcurrencyError(stream_id, expected, len(stream))
-        stream_type = request.stream_type
-        if stream:  # the stream's own strings, however the caller spells them
-            stream_id, stream_type = stream[0].stream_id, stream_type or stream[0].stream_type
-        batch = self._builder.build(request, stream_id, stream_type, len(stream) + 1, position, now)
-        chosen_so_far.update(chosen)
+            if chosen_so_far is not None:
+                _refuse_reused(stream_id, chosen, chosen_so_far)
+                chosen_so_far.update(chosen)
+        if not version_matches(expected_version, current):
+            raise ConcurrencyError(stream_id, describe_expected(expected_version), current)
         return result_of(batch), batch
 
-    def _check_writable(self) -> None:
+    def _refuse_writes(self) -> None:
         if self._closed:
             raise StoreClosedError("The event store is closed; open a new one to write.")
         if self._failure is not None:
@@ -225,7 +268,7 @@ class InMemoryEventStore:
                 raise ValidationError("The store's clock returned a naive datetime; use UTC.")
             now = to_epoch_us(when)
         # keep the log time-ordered so time ranges can bisect it
-        return max(now, self._last_time)
+        return now if now > self._last_time else self._last_time
 
     def _insert(self, batch: list[RecordedEvent]) -> None:
         """Add a batch to the log, its stream and the id index (not yet visible to readers)."""
@@ -243,13 +286,9 @@ class InMemoryEventStore:
             self._batches.add(first.position, batch[-1].position)
         self._last_time = first.recorded_at_us
 
-    def _defers_visibility(self) -> bool:
-        """Whether a batch just inserted waits for :meth:`_commit` instead of showing now."""
-        return self._visibility.defers(self._journal is not None and self._journal.waits)
-
     def _commit(self, ticket: int, position: int) -> None:
         """Wait for durability, then make every batch up to ``position`` visible."""
-        if self._journal is not None and self._journal.waits:
+        if self._journal is not None and self._journal_waits:
             try:
                 self._journal.wait_durable(ticket)
             except BaseException as exc:
