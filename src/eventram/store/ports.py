@@ -129,6 +129,15 @@ class EventFilter(msgspec.Struct, frozen=True):
             not self.stream_types or event.stream_type in self.stream_types
         )
 
+    def query(self, after_position: int = 0, limit: int | None = None) -> EventQuery:
+        """The :class:`EventQuery` of what the filter selects, after a position."""
+        return EventQuery(
+            event_types=sorted(self.event_types) if self.event_types else None,
+            stream_types=sorted(self.stream_types) if self.stream_types else None,
+            after_position=after_position,
+            limit=limit,
+        )
+
 
 class EventQuery(msgspec.Struct, frozen=True, kw_only=True):
     """Which events to find: every given criterion must hold; None (or empty) means any.

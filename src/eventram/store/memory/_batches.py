@@ -7,27 +7,86 @@ nothing of it: the store inserts what they return.
 
 from __future__ import annotations
 
+import time
 import uuid
 from bisect import bisect_right
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import msgspec
 
 from eventram.codec import EventRegistry
-from eventram.envelope import NewEvent, RecordedEvent, envelope_type, new_event_int
+from eventram.envelope import NewEvent, RecordedEvent, envelope_type, new_event_int, to_epoch_us
 from eventram.errors import DuplicateEventIdError, EmptyBatchError, ValidationError
 from eventram.messages import Event
-from eventram.store.ports import (
-    AppendResult,
-    EventLike,
-    result_of,
-)
+from eventram.store.ports import ANY, AppendRequest, AppendResult, check_expected_version, result_of
 
-__all__ = ["EMPTY_METADATA", "BatchBounds", "BatchBuilder", "retry_of"]
+__all__ = [
+    "EMPTY_METADATA",
+    "BatchBounds",
+    "BatchBuilder",
+    "check_target",
+    "named_twice",
+    "next_time",
+    "refuse_reused",
+    "retry_of",
+    "utc_now",
+]
 
 EMPTY_METADATA: Mapping[str, str] = {}
 """The metadata of every envelope appended without any."""
+
+
+utc_now: Callable[[], datetime] = partial(datetime.now, UTC)
+"""The current time in UTC (a store's default clock)."""
+
+
+def next_time(clock: Callable[[], datetime], last: int) -> int:
+    """The next batch's ``recorded_at_us``: the clock's time, or the ``last`` batch's if later.
+
+    The log stays time-ordered (time ranges bisect it) even if the clock steps back.
+    """
+    if clock is utc_now:  # the default clock, read without building a datetime
+        now = time.time_ns() // 1000
+    else:
+        when = clock()
+        if when.utcoffset() is None:
+            raise ValidationError("The store's clock returned a naive datetime; use UTC.")
+        now = to_epoch_us(when)
+    return now if now > last else last
+
+
+def check_target(stream_id: str, expected_version: int) -> None:
+    """Refuse a stream id that is not a non-empty string, or an invalid expected version."""
+    if type(stream_id) is not str or not stream_id:
+        raise ValidationError(
+            f"Stream id {stream_id!r} must be a non-empty string.", field="stream_id"
+        )
+    if type(expected_version) is not int or expected_version < ANY:
+        check_expected_version(stream_id, expected_version)
+
+
+def refuse_reused(stream_id: str, chosen: list[int], chosen_so_far: set[int]) -> None:
+    """Refuse ids chosen by an earlier stream's batch of the same bulk append; note these."""
+    reused = chosen_so_far.intersection(chosen)
+    if reused:
+        raise DuplicateEventIdError(
+            stream_id,
+            [uuid.UUID(int=i) for i in sorted(reused)],
+            "also appear in another stream's batch of the same bulk append",
+        )
+    chosen_so_far.update(chosen)
+
+
+def named_twice(stream_id: str) -> ValidationError:
+    """The error for a stream named by two requests of one bulk append."""
+    return ValidationError(
+        f"Stream {stream_id!r} appears twice in one bulk append; "
+        "put all its events in one request.",
+        field="stream_id",
+    )
 
 
 class BatchBounds:
@@ -110,17 +169,14 @@ class BatchBuilder:
 
     def build(
         self,
+        request: AppendRequest,
         stream_id: str,
         stream_type: str,
         version: int,
         position: int,
         now: int,
-        events: Sequence[EventLike],
-        metadata: Mapping[str, str] | None,
-        correlation_id: str | None,
-        causation_id: str | None,
     ) -> tuple[list[RecordedEvent], list[int]]:
-        """Check ``events`` and build their envelopes, the first at ``version``, ``position``.
+        """Check a request's events and build their envelopes, from ``version``, ``position``.
 
         Returns the envelopes and the ids the ``NewEvent`` items chose (as integers).
         ``stream_id`` and ``stream_type`` are the stream's own; ``now`` is the batch's
@@ -128,9 +184,14 @@ class BatchBuilder:
         ``ValidationError`` (or a subclass) for an empty batch, an item that is not an event,
         or an id chosen twice in the batch.
         """
+        events, correlation_id, causation_id = (
+            request.events,
+            request.correlation_id,
+            request.causation_id,
+        )
         if not events:
             raise EmptyBatchError(stream_id)
-        base = self.shared_metadata(metadata)
+        base = self.shared_metadata(request.metadata)
         envelope, type_names = self._envelope, self._type_names
         batch: list[RecordedEvent] = []
         chosen: list[int] = []

@@ -10,11 +10,15 @@ them.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
+from functools import partial
 
 from eventram.envelope import RecordedEvent
-from eventram.store.counters import EventCounters, EventStatistics, Scan
+from eventram.store.counters import EventCounters, EventStatistics
+from eventram.store.ports import EventQuery
+
+Find = Callable[[EventQuery], list[RecordedEvent]]
 
 __all__ = ["LegacyCounters"]
 
@@ -36,13 +40,17 @@ class LegacyCounters:
                 self._counted = stop
 
     def statistics(
-        self, event_type: str, since: datetime, until: datetime, scan: Scan
+        self, event_type: str, since: datetime, until: datetime, find: Find
     ) -> EventStatistics:
-        """Counts of ``event_type`` by hour, day and the two fields (``scan`` reads the edges)."""
-        return self._counters.statistics(event_type, since, until, scan)
+        """Counts of ``event_type`` by hour, day and the two fields (``find`` reads the edges)."""
+        return self._counters.statistics(event_type, since, until, partial(_scan, find))
 
     def trends(
-        self, event_type: str, since: datetime, until: datetime, interval: str, scan: Scan
+        self, event_type: str, since: datetime, until: datetime, interval: str, find: Find
     ) -> dict[str, int]:
         """Counts of ``event_type`` per hour, day, week or month in a time range."""
-        return self._counters.trends(event_type, since, until, interval, scan)
+        return self._counters.trends(event_type, since, until, interval, partial(_scan, find))
+
+
+def _scan(find: Find, event_type: str, since: datetime, until: datetime) -> list[RecordedEvent]:
+    return find(EventQuery(event_types=[event_type], since=since, until=until, limit=None))

@@ -2,38 +2,37 @@
 
 Appends are serialised by one lock; each batch is journaled (when a journal is attached) before
 it is inserted, and becomes visible to readers only when it is durable under the journal's
-policy. Readers bound every read by the visible watermark, so they never see half a batch.
-
-An append touches only the log, its stream and the event-id index. The secondary indexes
-(event type, stream type, correlation/causation, metadata) follow the visible log lazily: the
-first reader that needs them indexes what became visible since the last one, in one pass.
+policy (see ``_visibility``). An append touches only the log, its stream and the event-id
+index; the secondary indexes follow the visible log lazily, at the first read that needs them.
 """
 
 from __future__ import annotations
 
-import logging
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import UTC, datetime
-from functools import partial
+from datetime import datetime
 
 from msgspec.structs import astuple
 
 from eventram.codec import EventRegistry, registry
-from eventram.envelope import RecordedEvent, envelope_type, to_epoch_us
-from eventram.errors import (
-    ConcurrencyError,
-    DuplicateEventIdError,
-    StoreClosedError,
-    ValidationError,
-)
+from eventram.envelope import RecordedEvent, envelope_type
+from eventram.errors import ConcurrencyError, StoreClosedError, ValidationError
 from eventram.store.counters import EventStatistics
-from eventram.store.memory._batches import BatchBounds, BatchBuilder, retry_of
+from eventram.store.memory._batches import (
+    BatchBounds,
+    BatchBuilder,
+    check_target,
+    named_twice,
+    next_time,
+    refuse_reused,
+    retry_of,
+    utc_now,
+)
 from eventram.store.memory._counters_legacy import LegacyCounters
 from eventram.store.memory._indexes import SecondaryIndexes
 from eventram.store.memory._visibility import Visibility
+from eventram.store.memory._windows import check_limit, stream_window, visible_prefix
 from eventram.store.memory.subscription import Subscription
 from eventram.store.ports import (
     ANY,
@@ -45,18 +44,12 @@ from eventram.store.ports import (
     EventLike,
     EventQuery,
     Journal,
-    check_expected_version,
     describe_expected,
     result_of,
     version_matches,
 )
 
 __all__ = ["InMemoryEventStore", "utc_now"]
-
-_logger = logging.getLogger("eventram.store")
-
-utc_now: Callable[[], datetime] = partial(datetime.now, UTC)
-"""The current time in UTC."""
 
 
 class InMemoryEventStore:
@@ -81,7 +74,6 @@ class InMemoryEventStore:
         # constant per journal: whether a batch waits for its frame's sync before it shows
         self._journal_waits = journal is not None and journal.waits
         self._clock = clock
-        self._registry = event_registry
         self._envelope = envelope_type(event_registry)
         self._log: list[RecordedEvent] = []
         self._streams: dict[str, list[RecordedEvent]] = {}
@@ -98,9 +90,7 @@ class InMemoryEventStore:
     @property
     def event_registry(self) -> EventRegistry:
         """The registry that encodes appended events and decodes stored ones."""
-        return self._registry
-
-    # -- writing ---------------------------------------------------------------------------
+        return self._envelope.codec
 
     def append(
         self,
@@ -118,37 +108,32 @@ class InMemoryEventStore:
         Raises ``ConcurrencyError`` (nothing written) on a version mismatch; returns the first
         result again when the same event ids are appended again in the same order.
         """
+        request = AppendRequest(
+            stream_id=stream_id,
+            events=events,
+            expected_version=expected_version,
+            stream_type=stream_type,
+            metadata=metadata,
+            correlation_id=correlation_id,
+            causation_id=causation_id,
+        )
         with self._lock:
             if self._closed or self._failure is not None:
                 self._refuse_writes()
-            result, batch = self._prepare(
-                stream_id,
-                events,
-                expected_version,
-                stream_type,
-                metadata,
-                correlation_id,
-                causation_id,
-                self._next_time(),
-                len(self._log) + 1,
-                None,
-            )
+            now, position = next_time(self._clock, self._last_time), len(self._log) + 1
+            result, batch = self._prepare(request, now, position, None)
             if not batch:
                 return result  # a retry: the batch is stored already
-            ticket = self._journal.write((batch,)) if self._journal is not None else 0
-            self._insert(batch)
-            if not self._visibility.defers(self._journal_waits):
-                self._visibility.show(result.position)  # nobody to wait for, nobody to tell
-                return result
-            self._visibility.queue((batch,))
-        self._commit(ticket, result.position)
+            ticket = self._write((batch,))
+        if ticket is not None:
+            self._commit(ticket, result.position)
         return result
 
     def append_many(self, requests: Sequence[AppendRequest]) -> BulkResult:
         """Append batches to many streams in one call: one journal frame, atomic per stream.
 
-        A stream whose batch is refused (version, duplicate ids, bad input) gets its error in
-        ``BulkResult.errors``; the other streams' batches are appended.
+        A stream whose batch is refused gets its error in ``BulkResult.errors``; the others'
+        batches are appended.
         """
         results: dict[str, AppendResult] = {}
         errors: dict[str, Exception] = {}
@@ -156,95 +141,51 @@ class InMemoryEventStore:
         with self._lock:
             if self._closed or self._failure is not None:
                 self._refuse_writes()
-            now, position = self._next_time(), len(self._log) + 1
+            now, position = next_time(self._clock, self._last_time), len(self._log) + 1
             chosen_so_far: set[int] = set()
             for request in requests:
                 stream_id = request.stream_id
                 try:
                     if stream_id in results or stream_id in errors:
-                        raise ValidationError(
-                            f"Stream {stream_id!r} appears twice in one bulk append; "
-                            "put all its events in one request.",
-                            field="stream_id",
-                        )
-                    results[stream_id], batch = self._prepare(
-                        stream_id,
-                        request.events,
-                        request.expected_version,
-                        request.stream_type,
-                        request.metadata,
-                        request.correlation_id,
-                        request.causation_id,
-                        now,
-                        position,
-                        chosen_so_far,
-                    )
+                        raise named_twice(stream_id)
+                    results[stream_id], batch = self._prepare(request, now, position, chosen_so_far)
                 except (ConcurrencyError, ValidationError) as exc:
                     errors[stream_id] = exc
                     continue
                 if batch:
                     batches.append(batch)
                     position += len(batch)
-            if not batches:
-                return BulkResult(results, errors)
-            ticket = self._journal.write(batches) if self._journal is not None else 0
-            for batch in batches:
-                self._insert(batch)
-            if not self._visibility.defers(self._journal_waits):
-                self._visibility.show(position - 1)
-                return BulkResult(results, errors)
-            self._visibility.queue(batches)
-        self._commit(ticket, position - 1)
+            ticket = self._write(batches) if batches else None
+        if ticket is not None:
+            self._commit(ticket, position - 1)
         return BulkResult(results, errors)
 
     def _prepare(
-        self,
-        stream_id: str,
-        events: Sequence[EventLike],
-        expected_version: int,
-        stream_type: str,
-        metadata: Mapping[str, str] | None,
-        correlation_id: str | None,
-        causation_id: str | None,
-        now: int,
-        position: int,
-        chosen_so_far: set[int] | None,
+        self, request: AppendRequest, now: int, position: int, chosen_so_far: set[int] | None
     ) -> tuple[AppendResult, list[RecordedEvent]]:
         """Check one stream's batch and build its envelopes: its result, and its new events.
 
         A retried batch (its ids stored already, in order) has its first result and no new
-        events. In a bulk append, ``chosen_so_far`` holds the ids chosen by the batches before
-        this one: reusing one is refused. ``now`` is the batch's ``recorded_at_us``.
-        The checks come in this order: stream id, expected version, events, retry, version.
+        events. In a bulk append, ``chosen_so_far`` holds the ids the batches before this one
+        chose: reusing one is refused. Checked in order: stream id, expected version, events,
+        retry, version.
         """
-        if type(stream_id) is not str or not stream_id:
-            raise ValidationError(
-                f"Stream id {stream_id!r} must be a non-empty string.", field="stream_id"
-            )
-        if type(expected_version) is not int or expected_version < ANY:
-            check_expected_version(stream_id, expected_version)
+        stream_id, expected_version = request.stream_id, request.expected_version
+        check_target(stream_id, expected_version)
         stream = self._streams.get(stream_id, _NO_EVENTS)
         current = len(stream)
+        stream_type = request.stream_type
         if stream:  # the stream's own strings, however the caller spells them
             stream_id, stream_type = stream[0].stream_id, stream_type or stream[0].stream_type
         batch, chosen = self._builder.build(
-            stream_id,
-            stream_type,
-            current + 1,
-            position,
-            now,
-            events,
-            metadata,
-            correlation_id,
-            causation_id,
+            request, stream_id, stream_type, current + 1, position, now
         )
         if chosen:
             retried = retry_of(stream_id, chosen, self._by_id, self._log, self._batches)
             if retried is not None:
                 return retried, []
             if chosen_so_far is not None:
-                _refuse_reused(stream_id, chosen, chosen_so_far)
-                chosen_so_far.update(chosen)
+                refuse_reused(stream_id, chosen, chosen_so_far)
         if not version_matches(expected_version, current):
             raise ConcurrencyError(stream_id, describe_expected(expected_version), current)
         return result_of(batch), batch
@@ -252,33 +193,31 @@ class InMemoryEventStore:
     def _refuse_writes(self) -> None:
         if self._closed:
             raise StoreClosedError("The event store is closed; open a new one to write.")
-        if self._failure is not None:
-            raise StoreClosedError(
-                f"The event store refuses writes after a durability failure ({self._failure}); "
-                "fix the disk problem and restart the process to recover from the journal."
-            ) from self._failure
+        raise StoreClosedError(
+            f"The event store refuses writes after a durability failure ({self._failure}); "
+            "fix the disk problem and restart the process to recover from the journal."
+        ) from self._failure
 
-    def _next_time(self) -> int:
-        """The next batch's ``recorded_at_us``: the clock's time, or the last batch's if later."""
-        if self._clock is utc_now:  # the default clock, read without building a datetime
-            now = _time_ns() // 1000
-        else:
-            when = self._clock()
-            if when.utcoffset() is None:
-                raise ValidationError("The store's clock returned a naive datetime; use UTC.")
-            now = to_epoch_us(when)
-        # keep the log time-ordered so time ranges can bisect it
-        return now if now > self._last_time else self._last_time
+    def _write(self, batches: Sequence[list[RecordedEvent]]) -> int | None:
+        """Journal and insert batches (under the append lock), then show or queue them.
+
+        None when they show at once (see ``Visibility.defers``); else the journal ticket that
+        :meth:`_commit` waits for once the lock is released.
+        """
+        ticket = self._journal.write(batches) if self._journal is not None else 0
+        for batch in batches:
+            self._insert(batch)
+        if not self._visibility.defers(self._journal_waits):
+            self._visibility.show(batches[-1][-1].position)
+            return None
+        self._visibility.queue(batches)
+        return ticket
 
     def _insert(self, batch: list[RecordedEvent]) -> None:
         """Add a batch to the log, its stream and the id index (not yet visible to readers)."""
         first = batch[0]
         self._log.extend(batch)
-        stream = self._streams.get(first.stream_id)
-        if stream is None:
-            self._streams[first.stream_id] = batch.copy()
-        else:
-            stream.extend(batch)
+        self._streams.setdefault(first.stream_id, []).extend(batch)
         by_id = self._by_id
         for event in batch:
             by_id[event.event_id_int] = event
@@ -296,16 +235,12 @@ class InMemoryEventStore:
                 raise
         self._visibility.publish(position)
 
-    # -- restoring (recovery) --------------------------------------------------------------
-
     def restore(self, batches: Iterable[Sequence[RecordedEvent]]) -> int:
-        """Load batches already committed elsewhere (a journal, a snapshot), without checks.
+        """Load batches committed elsewhere, without checks, as this store's envelopes.
 
-        Each event becomes this store's envelope (decoded by its registry); listeners hear of
-        each batch. Returns the number of events loaded.
+        Listeners hear of each batch. Returns the number of events loaded.
         """
-        envelope = self._envelope
-        count = 0
+        envelope, count = self._envelope, 0
         with self._lock:
             for events in batches:
                 batch = [e if type(e) is envelope else envelope(*astuple(e)) for e in events]
@@ -319,25 +254,18 @@ class InMemoryEventStore:
     def restore_run(self, events: list[RecordedEvent], batches: Sequence[tuple[int, int]]) -> int:
         """Load committed events given as the log holds them, in order, without checks.
 
-        ``batches`` gives the first and last positions of each batch of more than one event;
-        every other event is a batch of its own. The events are built as this store's
-        envelopes (``envelope_type(event_registry)``). For recovery, before the store is shared:
-        a store with listeners refuses (use :meth:`restore`, which tells them). The events are
-        visible on return; the secondary indexes follow lazily (or call
-        :meth:`catch_up_indexes`). Returns how many events were loaded.
+        ``batches`` gives the first and last positions of each batch of more than one event
+        (any other event is a batch of its own). For recovery: the events are this store's
+        envelopes (``envelope_type(event_registry)``) and nobody listens yet. They are visible
+        on return; the indexes follow lazily. Returns how many events were loaded.
         """
         if not events:
             return 0
-        if type(events[0]) is not self._envelope:
-            raise ValidationError(
-                "restore_run takes this store's envelopes (envelope_type(store.event_registry)).",
-                field="events",
-            )
         with self._lock:
-            if self._visibility.in_use():
+            if type(events[0]) is not self._envelope or self._visibility.in_use():
                 raise ValidationError(
-                    "restore_run loads a journal into a store nobody follows yet; "
-                    "use restore(batches) on a store with listeners.",
+                    "restore_run loads this store's envelopes (envelope_type(event_registry)) "
+                    "into a store nobody follows yet; use restore(batches) otherwise.",
                     field="events",
                 )
             self._log.extend(events)
@@ -346,40 +274,27 @@ class InMemoryEventStore:
                 self._batches.add(first, last)
             streams = self._streams
             for event in events:
-                stream = streams.get(event.stream_id)
-                if stream is None:
-                    streams[event.stream_id] = [event]
-                else:
-                    stream.append(event)
+                streams.setdefault(event.stream_id, []).append(event)
             self._last_time = events[-1].recorded_at_us
             self._visibility.show(events[-1].position)
         return len(events)
 
     def catch_up_indexes(self) -> None:
-        """Bring the secondary indexes up to date now (they otherwise follow lazily).
-
-        After a large restore, so that the first query does not pay for indexing everything.
-        """
+        """Bring the secondary indexes up to date now, not at the first query (after a restore)."""
         self._indexes.catch_up(self._log, self._visibility.position)
-
-    # -- listening, following, closing -----------------------------------------------------
 
     def add_listener(self, listener: CommitListener) -> None:
         """Call ``listener`` with each batch, in order, in the committing thread, once visible.
 
-        A listener runs before ``append`` returns (this is how inline projections give
-        read-your-writes); it must not raise: wrap it (see ``EventBus``) to isolate failures.
+        It runs before ``append`` returns (inline projections' read-your-writes); a listener
+        that raises is logged, never fails the append (wrap it, as ``EventBus`` does).
         """
         # under the append lock: an append that saw no listener shows its batch under it
         with self._lock:
             self._visibility.add_listener(listener)
 
     def subscribe(self, after_position: int = 0, filter: EventFilter | None = None) -> Subscription:
-        """Catch up from ``after_position``, then follow new events live, in global order.
-
-        The subscription pulls at its own pace: a slow consumer lags but never blocks appends,
-        and its ``position`` says where it is, so it can resume after a failure.
-        """
+        """Catch up from ``after_position``, then follow new events live, in global order."""
         return Subscription(self, after_position, filter)
 
     def wait_for_change(self, position: int, timeout: float | None) -> bool:
@@ -403,34 +318,21 @@ class InMemoryEventStore:
         """Whether :meth:`close` was called."""
         return self._closed
 
-    # -- reading ---------------------------------------------------------------------------
-
     def last_position(self) -> int:
         """The highest visible global position (0 when empty)."""
         return self._visibility.position
 
-    def __len__(self) -> int:
-        return self._visibility.position
+    __len__ = last_position
 
     def stream_version(self, stream_id: str) -> int:
         """The current visible version of a stream (0 when it does not exist)."""
-        return len(self._visible_stream(stream_id))
+        events = self._streams.get(stream_id, _NO_EVENTS)
+        return len(visible_prefix(events, self._visibility.position))
 
     def stream_ids(self) -> list[str]:
         """Every stream id with at least one visible event."""
         visible = self._visibility.position
-        streams = list(self._streams.items())
-        return [stream_id for stream_id, events in streams if events[0].position <= visible]
-
-    def _visible_stream(self, stream_id: str) -> list[RecordedEvent]:
-        """A stream's visible events: all of them, or a copy without those not yet visible."""
-        events = self._streams.get(stream_id, _NO_EVENTS)
-        if not events or events[-1].position <= self._visibility.position:
-            return events
-        end, visible = len(events), self._visibility.position
-        while end and events[end - 1].position > visible:
-            end -= 1
-        return events[:end]
+        return [s for s, events in list(self._streams.items()) if events[0].position <= visible]
 
     def read_stream(
         self,
@@ -445,30 +347,18 @@ class InMemoryEventStore:
         A missing stream reads as empty. ``backwards`` with ``from_version`` <= 0 starts at the
         end of the stream.
         """
-        _check_limit(limit)
-        events = self._visible_stream(stream_id)
-        if backwards:
-            top = len(events) if from_version <= 0 else min(from_version, len(events))
-            chosen = events[top - 1 :: -1] if top > 0 else []
-            return chosen if limit is None else chosen[:limit]
-        start = max(from_version, 1) - 1
-        stop = len(events) if limit is None else min(len(events), start + limit)
-        return events[start:stop]
+        check_limit(limit)
+        events = self._streams.get(stream_id, _NO_EVENTS)
+        visible = visible_prefix(events, self._visibility.position)
+        return stream_window(visible, from_version, limit, backwards)
 
     def read_all(
         self, after_position: int = 0, limit: int | None = None, filter: EventFilter | None = None
     ) -> list[RecordedEvent]:
         """Visible events after ``after_position``, in global order, optionally filtered."""
-        _check_limit(limit)
+        check_limit(limit)
         if filter is not None and (filter.event_types or filter.stream_types):
-            return self.find(
-                EventQuery(
-                    event_types=sorted(filter.event_types) if filter.event_types else None,
-                    stream_types=sorted(filter.stream_types) if filter.stream_types else None,
-                    after_position=after_position,
-                    limit=limit,
-                )
-            )
+            return self.find(filter.query(after_position, limit))
         visible = self._visibility.position
         start = max(after_position, 0)
         stop = visible if limit is None else min(visible, start + limit)
@@ -482,51 +372,27 @@ class InMemoryEventStore:
     def find(self, query: EventQuery) -> list[RecordedEvent]:
         """Events matching every criterion of ``query``, in global order, up to its limit.
 
-        Served by indexes: the most selective index gives candidates, the others are checked
-        on each candidate; a time range is a bisection on the time-ordered log. Pass the last
-        position you saw as ``after_position`` to page.
+        Pass the last position you saw as ``after_position`` to page.
         """
-        _check_limit(query.limit)
+        check_limit(query.limit)
         return list(self._indexes.search(self._log, self._visibility.position, query, query.limit))
 
     def count(self, query: EventQuery) -> int:
         """How many events :meth:`find` would return without a limit."""
-        return sum(
-            1 for _ in self._indexes.search(self._log, self._visibility.position, query, None)
-        )
-
-    # -- legacy: statistics and trends, off the ports (see _counters_legacy) ---------------
+        matches = self._indexes.search(self._log, self._visibility.position, query, None)
+        return sum(1 for _ in matches)
 
     def statistics(self, event_type: str, since: datetime, until: datetime) -> EventStatistics:
-        """Counts of ``event_type`` by hour, day and the first two indexed metadata fields."""
+        """Legacy, off the ports (see ``_counters_legacy``): counts by hour, day and fields."""
         self._legacy_counters.catch_up(self._log, self._visibility.position)
-        return self._legacy_counters.statistics(event_type, since, until, self._scan_type)
+        return self._legacy_counters.statistics(event_type, since, until, self.find)
 
     def trends(
         self, event_type: str, since: datetime, until: datetime, interval: str = "day"
     ) -> dict[str, int]:
-        """Counts of ``event_type`` per hour, day, week or month in a time range."""
+        """Legacy, off the ports: counts of ``event_type`` per hour, day, week or month."""
         self._legacy_counters.catch_up(self._log, self._visibility.position)
-        return self._legacy_counters.trends(event_type, since, until, interval, self._scan_type)
-
-    def _scan_type(self, event_type: str, since: datetime, until: datetime) -> list[RecordedEvent]:
-        return self.find(EventQuery(event_types=[event_type], since=since, until=until, limit=None))
-
-
-def _refuse_reused(stream_id: str, chosen: list[int], chosen_so_far: set[int]) -> None:
-    reused = chosen_so_far.intersection(chosen)
-    if reused:
-        raise DuplicateEventIdError(
-            stream_id,
-            [uuid.UUID(int=i) for i in sorted(reused)],
-            "also appear in another stream's batch of the same bulk append",
-        )
-
-
-def _check_limit(limit: int | None) -> None:
-    if limit is not None and (type(limit) is not int or limit < 0):
-        raise ValidationError(f"limit={limit!r} must be None or an int >= 0.", field="limit")
+        return self._legacy_counters.trends(event_type, since, until, interval, self.find)
 
 
 _NO_EVENTS: list[RecordedEvent] = []
-_time_ns = time.time_ns
