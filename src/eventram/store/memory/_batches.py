@@ -205,11 +205,7 @@ class BatchBuilder:
                 )
                 chosen.append(event_id)
             else:
-                raise ValidationError(
-                    f"Cannot append {type(item).__qualname__} to stream {stream_id!r}: "
-                    "events must be eventram.Event instances (or NewEvent wrapping one).",
-                    field="events",
-                )
+                raise _not_an_event(stream_id, item)
             name = type_names.get(type(data)) or self._register(data)
             batch.append(
                 envelope(
@@ -230,10 +226,7 @@ class BatchBuilder:
             position += 1
             version += 1
         if chosen and len(set(chosen)) != len(chosen):
-            twice = sorted({i for i in chosen if chosen.count(i) > 1}, key=chosen.index)
-            raise DuplicateEventIdError(
-                stream_id, [uuid.UUID(int=i) for i in twice], "appear more than once in that batch"
-            )
+            raise _chosen_twice(stream_id, chosen)
         return batch, chosen
 
     def shared_metadata(self, metadata: Mapping[str, str] | None) -> Mapping[str, str]:
@@ -280,3 +273,18 @@ class BatchBuilder:
             return self._registry.encode(event)
         self._encode_into(event, self._buffer)
         return bytes(self._buffer)
+
+
+def _not_an_event(stream_id: str, item: object) -> ValidationError:
+    return ValidationError(
+        f"Cannot append {type(item).__qualname__} to stream {stream_id!r}: "
+        "events must be eventram.Event instances (or NewEvent wrapping one).",
+        field="events",
+    )
+
+
+def _chosen_twice(stream_id: str, chosen: list[int]) -> DuplicateEventIdError:
+    twice = sorted({i for i in chosen if chosen.count(i) > 1}, key=chosen.index)
+    return DuplicateEventIdError(
+        stream_id, [uuid.UUID(int=i) for i in twice], "appear more than once in that batch"
+    )
