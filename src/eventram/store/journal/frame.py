@@ -61,7 +61,7 @@ _metadata_decoder = msgspec.msgpack.Decoder(dict[str, str])
 class Interner:
     """Shares equal metadata dicts and type names among the events a reader decodes.
 
-    Metadata such as (organization, user) repeats across many events: one dict per distinct
+    Metadata such as a tenant and a user repeats across many events: one dict per distinct
     value instead of one per event keeps a recovered store as small as one built by appends.
     At most ``limit`` distinct metadata values are shared; rarer ones get their own dict.
     """

@@ -82,7 +82,7 @@ class SecondaryIndexes:
                         found.append(run)
             for value, parts in runs.items():
                 # one group (one metadata dict) per value is the usual case; several groups
-                # with the same value (an organization's users) are merged back in order
+                # with the same value (one tenant's several users) are merged back in order
                 index.extend(value, list(parts[0]) if len(parts) == 1 else sorted(chain(*parts)))
 
     def search(
