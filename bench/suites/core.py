@@ -29,6 +29,7 @@ from bench.payment import (
 from eventram import (
     NO_STREAM,
     AppendRequest,
+    EventQuery,
     InMemoryEventStore,
     Repository,
 )
@@ -47,6 +48,8 @@ POPO = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
 STREAM_TYPE = Payment.stream_type
 PAGE = 1_000
 BULK = 100
+OWNER_FIELDS = ("organization_id", "user_id")
+"""The metadata our stores index and share, as billing configures them."""
 
 
 def _rate(count: int, prepare: Callable[[], Body]) -> Sampler:
@@ -59,7 +62,7 @@ def _per_call(repeat: int, prepare: Callable[[], Body]) -> Sampler:
 
 def _indexed(store: InMemoryEventStore) -> None:
     """Bring the store's lazy indexes and counters up to date: part of what appends cost."""
-    store.find(event_types=[PaymentRequested.event_type], limit=1)
+    store.find(EventQuery(event_types=[PaymentRequested.event_type], limit=1))
 
 
 def _anchor(detail: str) -> str:
@@ -138,7 +141,7 @@ def run(bench: Bench) -> None:
 
 def _ours_cycle(count: int, cache_size: int) -> Callable[[], Body]:
     def prepare() -> Body:
-        store = InMemoryEventStore()
+        store = InMemoryEventStore(metadata_fields=OWNER_FIELDS)
         bus = build_bus(store, cache_size=cache_size)
         commands: list[ProcessPayment] = []
         for data in payments(count):
@@ -241,7 +244,7 @@ def command_cycle(bench: Bench, count: int) -> None:
 
 
 def _ours_single(count: int) -> Body:
-    store = InMemoryEventStore()
+    store = InMemoryEventStore(metadata_fields=OWNER_FIELDS)
     work = [(str(uuid.uuid4()), data.requested(), data.owner()) for data in payments(count)]
 
     def body() -> None:
@@ -289,7 +292,7 @@ def _chunks(items: list[T], size: int) -> list[list[T]]:
 
 
 def _ours_bulk(count: int) -> Body:
-    store = InMemoryEventStore()
+    store = InMemoryEventStore(metadata_fields=OWNER_FIELDS)
     requests = [
         AppendRequest(
             stream_id=str(uuid.uuid4()),
@@ -455,7 +458,7 @@ def _big_payment(events: int) -> PaymentData:
 
 
 def _ours_load(events: int) -> Body:
-    store = InMemoryEventStore()
+    store = InMemoryEventStore(metadata_fields=OWNER_FIELDS)
     writer = Repository(store, Payment)
     data = _big_payment(events)
     payment = Payment(str(uuid.uuid4()))
@@ -508,7 +511,7 @@ def load_aggregate(bench: Bench, events: int) -> None:
 
 
 def _ours_log(count: int) -> Body:
-    store = InMemoryEventStore()
+    store = InMemoryEventStore(metadata_fields=OWNER_FIELDS)
     requests = [
         AppendRequest(
             stream_id=str(uuid.uuid4()),
@@ -579,7 +582,7 @@ def read_all(bench: Bench, count: int) -> None:
 
 def _ours_memory(count: int, with_ids: bool) -> Callable[[], object]:
     def build() -> object:
-        store = InMemoryEventStore()
+        store = InMemoryEventStore(metadata_fields=OWNER_FIELDS)
         append = store.append
         # each command brings its own strings (a second generator makes fresh copies for the
         # second command); the bus's correlation id defaults to the command id, which is

@@ -42,8 +42,8 @@ from eventram import (
     InMemoryEventStore,
     RecordedEvent,
 )
-from eventram.durable import open_store
-from eventram.snapshotfiles import SnapshotFiles
+from eventram.projection.snapshotfiles import SnapshotFiles
+from eventram.store.durable import open_store
 from eventram.store.journal.ops import inspect
 
 try:
@@ -58,6 +58,8 @@ __all__ = ["run"]
 THREADS = 16
 SETUP_CHUNK = 500
 STREAM_TYPE = "BenchPayment"
+OWNER_FIELDS = ("organization_id", "user_id")
+"""The metadata our stores index and share, as billing configures them."""
 
 
 def run(bench: Bench) -> None:
@@ -263,7 +265,7 @@ def _in_threads(work: list[Callable[[], None]]) -> float:
 def _ours_commands(root: Path, count: int, fsync: str, threads: int) -> Sampler:
     def sample() -> float:
         with _scratch(root) as directory:
-            store = open_store(directory, fsync=fsync)  # type: ignore[arg-type]
+            store = open_store(directory, fsync=fsync, metadata_fields=OWNER_FIELDS)  # type: ignore[arg-type]
             try:
                 commands = _request_in_bulk(store, count)
                 bus = build_bus(store)
@@ -429,7 +431,7 @@ def interval_vs_memory(bench: Bench, root: Path, count: int) -> None:
     def journaled() -> EventStore:
         directory = Path(tempfile.mkdtemp(dir=root))
         scratch.append(directory)
-        return open_store(directory, fsync="interval")
+        return open_store(directory, fsync="interval", metadata_fields=OWNER_FIELDS)
 
     try:
         bench.compare(
@@ -451,7 +453,7 @@ def interval_vs_memory(bench: Bench, root: Path, count: int) -> None:
 
 def _build_journal(directory: Path, events: int) -> None:
     """``events`` payment events, one append (one frame) each, as command cycles write them."""
-    store = open_store(directory, fsync="never")
+    store = open_store(directory, fsync="never", metadata_fields=OWNER_FIELDS)
     try:
         append = store.append
         for i in range(events // 2):
@@ -511,7 +513,7 @@ def recovery(bench: Bench, root: Path, events: int) -> None:
     samples = []
     for _ in range(bench.trials):
         started = time.perf_counter()
-        store = open_store(directory, fsync="never")
+        store = open_store(directory, fsync="never", metadata_fields=OWNER_FIELDS)
         elapsed = time.perf_counter() - started
         assert store.last_position() == events
         store.close()
@@ -576,7 +578,7 @@ def restart_with_snapshot(bench: Bench, root: Path, events: int) -> None:
     directory = root / "restart"
     _build_journal(directory, events)
     files = SnapshotFiles(directory / "snapshots", "payment-totals")
-    store = open_store(directory, fsync="never")
+    store = open_store(directory, fsync="never", metadata_fields=OWNER_FIELDS)
     cut = int(events * 0.9)
     files.save(cut, PaymentTotals().project(store.read_all(limit=cut)).dump())
     expected = PaymentTotals().project(store.read_all()).payments
@@ -584,7 +586,7 @@ def restart_with_snapshot(bench: Bench, root: Path, events: int) -> None:
 
     def with_snapshot() -> float:
         started = time.perf_counter()
-        store = open_store(directory, fsync="never")
+        store = open_store(directory, fsync="never", metadata_fields=OWNER_FIELDS)
         restored = PaymentTotals()
         loaded = files.restore_into(restored.restore, max_position=store.last_position())
         assert loaded is not None
@@ -596,7 +598,7 @@ def restart_with_snapshot(bench: Bench, root: Path, events: int) -> None:
 
     def without_snapshot() -> float:
         started = time.perf_counter()
-        store = open_store(directory, fsync="never")
+        store = open_store(directory, fsync="never", metadata_fields=OWNER_FIELDS)
         rebuilt = PaymentTotals().project(store.read_all())
         elapsed = time.perf_counter() - started
         assert rebuilt.payments == expected
@@ -613,7 +615,9 @@ def restart_with_snapshot(bench: Bench, root: Path, events: int) -> None:
         note="both replay the whole journal into the store; the snapshot saves the projection",
     )
 
-    store = open_store(directory, fsync="never")  # the store part is the same on both sides
+    store = open_store(
+        directory, fsync="never", metadata_fields=OWNER_FIELDS
+    )  # the store part is the same on both sides
 
     def model_from_snapshot() -> float:
         started = time.perf_counter()

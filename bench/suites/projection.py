@@ -67,7 +67,7 @@ def _owner(i: int) -> dict[str, str]:
 def build_store(events: int) -> InMemoryEventStore:
     """A store holding about ``events`` payment events, in time order over :data:`SPAN`."""
     clock = _Clock()
-    store = InMemoryEventStore(clock=clock)
+    store = InMemoryEventStore(metadata_fields=("organization_id", "user_id"), clock=clock)
     batches = max(1, int(events / EVENTS_PER_PAYMENT / BATCH))
     step = SPAN / batches
     k = 0
@@ -588,7 +588,7 @@ def _projection_costs(bench: Bench, store: InMemoryEventStore, engine: Projectio
 
     def appending(with_projections: bool) -> Callable[[], Body]:
         def prepare() -> Body:
-            fresh = InMemoryEventStore()
+            fresh = InMemoryEventStore(metadata_fields=("organization_id", "user_id"))
             if with_projections:
                 inline = ProjectionEngine(fresh)
                 projections: list[Projection[Any]] = [

@@ -11,21 +11,27 @@ from pathlib import Path
 
 import pytest
 
-from eventram.durable import DurableStore, open_store
+from eventram.store.durable import DurableStore, open_store
 from eventram.store.journal.writer import FsyncPolicy
 from tests.contract.event_store_contract import EventStoreContract, ManualClock
+
+FIELDS = ("organization_id", "user_id")
 
 
 def _open_and_check_restart(
     path: Path, clock: ManualClock, fsync: FsyncPolicy, segment_size: int
 ) -> Iterator[DurableStore]:
-    store = open_store(path, fsync=fsync, segment_size=segment_size, clock=clock)
+    store = open_store(
+        path, fsync=fsync, segment_size=segment_size, clock=clock, metadata_fields=FIELDS
+    )
     try:
         yield store
         logged = store.read_all()
     finally:
         store.close()
-    reopened = open_store(path, fsync=fsync, segment_size=segment_size, clock=clock)
+    reopened = open_store(
+        path, fsync=fsync, segment_size=segment_size, clock=clock, metadata_fields=FIELDS
+    )
     try:
         assert reopened.read_all() == logged
         assert reopened.recovery is not None

@@ -11,4 +11,4 @@ from tests.contract.event_store_contract import EventStoreContract, ManualClock
 class TestInMemoryEventStore(EventStoreContract):
     @pytest.fixture
     def store(self, clock: ManualClock) -> InMemoryEventStore:
-        return InMemoryEventStore(clock=clock)
+        return InMemoryEventStore(metadata_fields=("organization_id", "user_id"), clock=clock)

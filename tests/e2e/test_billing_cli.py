@@ -12,7 +12,7 @@ import pytest
 from billing.bootstrap import Settings, build
 from billing.entrypoints.cli import main
 from billing.entrypoints.cli.choices import ReadModel
-from eventram.durable import open_store
+from eventram import EventQuery, open_store
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -32,7 +32,7 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def a_payment(data_dir: Path, event_type: str) -> str:
     store = open_store(data_dir)
     try:
-        return store.find(event_types=[event_type], limit=1)[0].stream_id
+        return store.find(EventQuery(event_types=[event_type], limit=1))[0].stream_id
     finally:
         store.close()
 

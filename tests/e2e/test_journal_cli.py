@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from eventram.cli import EXIT_CODES, main
-from eventram.durable import open_store
 from eventram.errors import JournalCorruptError, JournalLockedError, NotFoundError
+from eventram.store.durable import open_store
 from tests.integration.journal_support import fill, flip_byte, frames_of, truncate
 
 

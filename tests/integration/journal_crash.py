@@ -22,7 +22,7 @@ from pathlib import Path
 from uuid import uuid4
 
 from eventram import AppendRequest, Event, NewEvent, RecordedEvent
-from eventram.durable import open_store
+from eventram.store.durable import open_store
 
 __all__ = ["Acknowledged", "RoundResult", "Tick", "check_journal", "crash_round"]
 

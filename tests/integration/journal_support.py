@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 from eventram import AppendRequest, RecordedEvent
-from eventram.durable import DurableStore
+from eventram.store.durable import DurableStore
 from eventram.store.journal.reader import Frame, JournalReader
 from tests.contract.events import CartOpened, ItemAdded
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from eventram import JournalCorruptError, JournalError, RecordedEvent
-from eventram.durable import open_store
+from eventram.store.durable import open_store
 from eventram.store.journal.ops import BACKUP_DIR, inspect, repair
 from eventram.store.journal.segment import MAGIC, SegmentHeader, segment_path
 from tests.contract.events import ItemAdded

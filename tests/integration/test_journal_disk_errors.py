@@ -20,14 +20,14 @@ from typing import Any
 
 import pytest
 
-from eventram.durable import open_store
+from eventram.store.durable import open_store
 from tests.integration.journal_crash import REPO
 
 _PRELUDE = """
 import json, os, resource, signal, sys
 from pathlib import Path
 from eventram import JournalWriteError
-from eventram.durable import open_store
+from eventram.store.durable import open_store
 from tests.contract.events import ItemAdded
 
 def fill_until_refused(store):

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from eventram import JournalWriteError, StoreClosedError
-from eventram.durable import open_store
+from eventram.store.durable import open_store
 from eventram.store.journal import writer as writer_module
 from tests.contract.events import ItemAdded
 

@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 
 from eventram import JournalLockedError
-from eventram.durable import open_store
+from eventram.store.durable import open_store
 from eventram.store.journal.ops import repair
 from tests.contract.events import ItemAdded
 
 _HOLDER = """
 import sys
-from eventram.durable import open_store
+from eventram.store.durable import open_store
 store = open_store(sys.argv[1])
 print("locked", flush=True)
 sys.stdin.read()

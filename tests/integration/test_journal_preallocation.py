@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from eventram.durable import open_store
+from eventram.store.durable import open_store
 from eventram.store.journal.ops import inspect
 from eventram.store.journal.scan import next_sound_frame, zeros_from
 from eventram.store.journal.segment import HEADER_SIZE, list_segments

@@ -14,12 +14,22 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from eventram import NO_STREAM, AppendRequest, AppendResult, NewEvent, RecordedEvent, registry
-from eventram.durable import open_store
+from eventram import (
+    NO_STREAM,
+    AppendRequest,
+    AppendResult,
+    EventQuery,
+    NewEvent,
+    RecordedEvent,
+    registry,
+)
+from eventram.store.durable import open_store
 from eventram.store.journal.frame import FRAME_HEADER
 from eventram.store.journal.segment import SegmentHeader, create_segment, list_segments
 from tests.contract.events import CartOpened, ItemAdded
 from tests.integration.journal_support import fill, frames_of
+
+OWNER_FIELDS = ("organization_id", "user_id")
 
 
 def test_recovery_reports_progress_up_to_the_whole_journal(tmp_path: Path) -> None:
@@ -66,7 +76,7 @@ def test_an_empty_directory_starts_an_empty_journal(tmp_path: Path) -> None:
 
 def _mixed_journal(data_dir: Path) -> tuple[list[RecordedEvent], AppendResult, list[NewEvent]]:
     """Single events, a three-event batch with chosen ids, and a bulk frame of several batches."""
-    store = open_store(data_dir, fsync="never")
+    store = open_store(data_dir, fsync="never", metadata_fields=OWNER_FIELDS)
     try:
         store.append("cart-1", [CartOpened(customer="ann")], NO_STREAM, correlation_id="c-1")
         batch = [NewEvent(data=ItemAdded(sku=f"sku-{i}")) for i in range(3)]
@@ -89,14 +99,14 @@ def test_a_restart_restores_every_batch_as_it_was_committed(tmp_path: Path) -> N
     # given a journal of one-event frames, a frame of a three-event batch and a bulk frame
     logged, result, batch = _mixed_journal(tmp_path)
     # when the store starts again
-    store = open_store(tmp_path, fsync="never")
+    store = open_store(tmp_path, fsync="never", metadata_fields=OWNER_FIELDS)
     try:
         # then the log, the streams and the indexes are what was appended
         assert store.read_all() == logged
         assert [e.version for e in store.read_stream("cart-1")] == [1, 2, 3, 4]
         assert [e.position for e in store.read_stream("cart-3")] == [6, 7]
-        assert store.count(correlation_id="c-2") == 3
-        assert store.count(metadata={"organization_id": "o-1"}) == 1
+        assert store.count(EventQuery(correlation_id="c-2")) == 3
+        assert store.count(EventQuery(metadata={"organization_id": "o-1"})) == 1
         # and a retry of the three-event batch is recognised as the whole batch it was
         assert store.append("cart-1", batch, 1) == result
         assert store.last_position() == len(logged)
@@ -113,9 +123,9 @@ def test_a_recovered_event_shares_one_id_string_when_correlation_and_causation_a
     # given a batch whose correlation and causation ids are the same id
     _mixed_journal(tmp_path)
     # when it is read back from the journal
-    store = open_store(tmp_path, fsync="never")
+    store = open_store(tmp_path, fsync="never", metadata_fields=OWNER_FIELDS)
     try:
-        (event, *_) = store.find(correlation_id="c-2")
+        (event, *_) = store.find(EventQuery(correlation_id="c-2"))
         # then it keeps one string for both, as an append does (memory, not only equality)
         assert event.causation_id is event.correlation_id
     finally:
@@ -131,7 +141,7 @@ def test_a_store_recovered_from_its_journal_equals_the_store_that_wrote_it(
 ) -> None:
     # given appends of batches of 1 to 4 events, one frame per call (bulk calls hold several)
     data_dir = tmp_path_factory.mktemp("journal")
-    store = open_store(data_dir, fsync="never")
+    store = open_store(data_dir, fsync="never", metadata_fields=OWNER_FIELDS)
     try:
         for call, batch_sizes in enumerate(sizes):
             requests = [
@@ -151,7 +161,7 @@ def test_a_store_recovered_from_its_journal_equals_the_store_that_wrote_it(
     finally:
         store.close()
     # when a store starts from the journal
-    recovered = open_store(data_dir, fsync="never")
+    recovered = open_store(data_dir, fsync="never", metadata_fields=OWNER_FIELDS)
     try:
         # then it holds the same log, streams and index answers, and the frames' batches
         assert recovered.read_all() == written
@@ -159,7 +169,7 @@ def test_a_store_recovered_from_its_journal_equals_the_store_that_wrote_it(
             assert recovered.read_stream(stream_id) == [
                 e for e in written if e.stream_id == stream_id
             ]
-        assert recovered.count(metadata={"organization_id": "o-1"}) == sum(
+        assert recovered.count(EventQuery(metadata={"organization_id": "o-1"})) == sum(
             1 for e in written if e.metadata.get("organization_id") == "o-1"
         )
         batches = [len(b) for f in frames_of(data_dir) for b in f.batches]
@@ -194,7 +204,7 @@ def test_a_journal_written_with_msgpack_timestamps_still_recovers(tmp_path: Path
     finally:
         os.close(fd)
     # when a store starts on it
-    store = open_store(tmp_path, fsync="never")
+    store = open_store(tmp_path, fsync="never", metadata_fields=OWNER_FIELDS)
     try:
         # then every event is there with its time and id, the batch kept whole
         events = store.read_all()

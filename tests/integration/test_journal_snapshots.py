@@ -10,8 +10,8 @@ import msgspec
 import pytest
 
 from eventram import RecordedEvent, Snapshot, SnapshotStore, ValidationError
-from eventram.durable import open_store
-from eventram.snapshotfiles import FileSnapshotStore, SnapshotFiles
+from eventram.projection.snapshotfiles import FileSnapshotStore, SnapshotFiles
+from eventram.store.durable import open_store
 from tests.contract.events import CartOpened, ItemAdded, ItemRemoved
 from tests.integration.journal_support import fill, flip_byte, truncate
 

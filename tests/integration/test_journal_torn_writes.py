@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from eventram import RecordedEvent
-from eventram.durable import open_store
+from eventram.store.durable import open_store
 from eventram.store.journal.segment import HEADER_SIZE, SegmentHeader, segment_path
 from tests.contract.events import ItemAdded
 from tests.integration.journal_support import (

@@ -11,8 +11,8 @@ from uuid import uuid4
 import pytest
 
 from eventram import NewEvent, RecordedEvent, StoreClosedError, ValidationError, registry
-from eventram.durable import open_store
 from eventram.envelope import to_epoch_us
+from eventram.store.durable import open_store
 from eventram.store.journal.reader import JournalReader
 from eventram.store.journal.segment import list_segments
 from eventram.store.journal.writer import JournalTail, JournalWriter

@@ -24,6 +24,7 @@ from eventram import (
     CorrelationMiddleware,
     Event,
     EventFilter,
+    EventQuery,
     InMemoryEventStore,
     NewEvent,
     RecordedEvent,
@@ -236,8 +237,8 @@ def test_readers_running_during_appends_never_see_half_a_batch() -> None:
         checks["stream"] += 1
 
     def read_indexes() -> None:
-        assert len(store.find(stream_types=["type-1"], limit=None)) % BATCH == 0
-        assert store.count(event_types=[ItemAdded.event_type]) % BATCH == 0
+        assert len(store.find(EventQuery(stream_types=["type-1"], limit=None))) % BATCH == 0
+        assert store.count(EventQuery(event_types=[ItemAdded.event_type])) % BATCH == 0
         checks["find"] += 1
 
     def read_statistics() -> None:
@@ -256,7 +257,7 @@ def test_readers_running_during_appends_never_see_half_a_batch() -> None:
             seen.append(event)
         positions = [e.position for e in seen]
         assert positions == sorted(set(positions))
-        assert seen == store.find(stream_types=["type-0"], limit=None)
+        assert seen == store.find(EventQuery(stream_types=["type-0"], limit=None))
         checks["subscription"] += 1
 
     readers = [until_done(c) for c in (read_log, read_streams, read_indexes, read_statistics)]

@@ -15,7 +15,7 @@ from datetime import timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from eventram import ANY, AppendRequest, InMemoryEventStore, RecordedEvent
+from eventram import ANY, AppendRequest, EventQuery, InMemoryEventStore, RecordedEvent
 from eventram.store.counters import bucket_key
 from tests.contract.event_store_contract import T0, ManualClock
 from tests.contract.events import CartOpened, ItemAdded, ItemRemoved
@@ -65,6 +65,9 @@ steps = st.lists(
 Request = tuple[str, list[str], dict[str, str] | None, str | None, str | None]
 Step = tuple[list[Request], bool, int, bool]
 
+OWNER_FIELDS = ("organization_id", "user_id")
+"""The metadata fields the stores under test index (and count by)."""
+
 
 def _event(kind: str, n: int) -> ItemAdded | ItemRemoved | CartOpened:
     if kind == "added":
@@ -76,7 +79,7 @@ def _event(kind: str, n: int) -> ItemAdded | ItemRemoved | CartOpened:
 
 def _play(plan: list[Step]) -> InMemoryEventStore:
     clock = ManualClock(T0)
-    store = InMemoryEventStore(clock=clock)
+    store = InMemoryEventStore(metadata_fields=OWNER_FIELDS, clock=clock)
     n = 0
     for batch, bulk, minutes, read in plan:
         clock.advance(minutes=minutes)
@@ -112,7 +115,7 @@ def _play(plan: list[Step]) -> InMemoryEventStore:
                 )
                 n += len(events)
         if read:
-            store.find(event_types=[ItemAdded.event_type], limit=1)
+            store.find(EventQuery(event_types=[ItemAdded.event_type], limit=1))
     return store
 
 
@@ -128,32 +131,36 @@ def test_every_index_answers_as_a_scan_of_the_log(plan: list[Step]) -> None:
 
     for org in ORGS:
         expected = [e for e in log if e.metadata.get("organization_id") == org]
-        assert _positions(store.find(metadata={"organization_id": org}, limit=None)) == _positions(
-            expected
-        )
+        assert _positions(
+            store.find(EventQuery(metadata={"organization_id": org}, limit=None))
+        ) == _positions(expected)
     for user in USERS:
         expected = [e for e in log if e.metadata.get("user_id") == user]
-        assert _positions(store.find(metadata={"user_id": user}, limit=None)) == _positions(
-            expected
-        )
+        assert _positions(
+            store.find(EventQuery(metadata={"user_id": user}, limit=None))
+        ) == _positions(expected)
         both = {"organization_id": ORGS[0], "user_id": user}
         expected = [e for e in log if all(e.metadata.get(k) == v for k, v in both.items())]
-        assert _positions(store.find(metadata=both, limit=None)) == _positions(expected)
+        assert _positions(store.find(EventQuery(metadata=both, limit=None))) == _positions(expected)
     for cls in (ItemAdded, ItemRemoved, CartOpened):
         expected = [e for e in log if e.event_type == cls.event_type]
-        assert _positions(store.find(event_types=[cls.event_type], limit=None)) == _positions(
-            expected
-        )
+        assert _positions(
+            store.find(EventQuery(event_types=[cls.event_type], limit=None))
+        ) == _positions(expected)
     for stream_type in ("Cart", "Basket"):
         expected = [e for e in log if e.stream_type == stream_type]
-        assert _positions(store.find(stream_types=[stream_type], limit=None)) == _positions(
-            expected
-        )
+        assert _positions(
+            store.find(EventQuery(stream_types=[stream_type], limit=None))
+        ) == _positions(expected)
     for message_id in ("m-1", "m-2"):
         expected = [e for e in log if e.correlation_id == message_id]
-        assert _positions(store.find(correlation_id=message_id, limit=None)) == _positions(expected)
+        assert _positions(
+            store.find(EventQuery(correlation_id=message_id, limit=None))
+        ) == _positions(expected)
         expected = [e for e in log if e.causation_id == message_id]
-        assert _positions(store.find(causation_id=message_id, limit=None)) == _positions(expected)
+        assert _positions(
+            store.find(EventQuery(causation_id=message_id, limit=None))
+        ) == _positions(expected)
 
 
 @settings(max_examples=60 * SCALE, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -30,6 +30,7 @@ from eventram import (
     AppendResult,
     ConcurrencyError,
     DuplicateEventIdError,
+    EventQuery,
     InMemoryEventStore,
     NewEvent,
     RecordedEvent,
@@ -55,11 +56,14 @@ FAST = settings(
     max_examples=100 * SCALE, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 
+OWNER_FIELDS = ("organization_id", "user_id")
+"""The metadata fields the stores under test index (and count by)."""
+
 
 def _fill(
     plan: list[tuple[str, int, str]], store: InMemoryEventStore | None = None
 ) -> InMemoryEventStore:
-    store = store or InMemoryEventStore()
+    store = store or InMemoryEventStore(metadata_fields=OWNER_FIELDS)
     for n, (stream, size, kind) in enumerate(plan):
         cls = TYPES[kind]
         store.append(stream, [cls(sku=f"{n}-{i}") for i in range(size)], ANY)
@@ -147,7 +151,7 @@ def test_find_pages_are_the_filtered_log(
     after: int,
     limit: int,
 ) -> None:
-    store = InMemoryEventStore()
+    store = InMemoryEventStore(metadata_fields=OWNER_FIELDS)
     for n, (stream, size, kind) in enumerate(plan):
         events = [TYPES[kind](sku=f"{n}-{i}") for i in range(size)]
         store.append(stream, events, ANY, metadata={"organization_id": stream})
@@ -163,10 +167,10 @@ def test_find_pages_are_the_filtered_log(
         "metadata": {"organization_id": orgs[0]} if orgs else None,
     }
 
-    found = store.find(**criteria, after_position=after, limit=limit)  # type: ignore[arg-type]
+    found = store.find(EventQuery(**criteria, after_position=after, limit=limit))  # type: ignore[arg-type]
 
     assert found == [e for e in expected if e.position > after][:limit]
-    assert store.count(**criteria) == len(expected)  # type: ignore[arg-type]
+    assert store.count(EventQuery(**criteria)) == len(expected)  # type: ignore[arg-type]
 
 
 # minutes since T0 of successive appends; the clock may step back, the store keeps order
@@ -178,7 +182,7 @@ instants = st.integers(min_value=-60, max_value=5 * 24 * 60).map(
 
 def _clocked(minutes: list[int]) -> InMemoryEventStore:
     clock = ManualClock()
-    store = InMemoryEventStore(clock=clock)
+    store = InMemoryEventStore(metadata_fields=OWNER_FIELDS, clock=clock)
     for n, m in enumerate(minutes):
         clock.set(T0 + timedelta(minutes=m))
         meta = {"organization_id": f"o-{n % 3}", "user_id": f"u-{n % 2}"}
@@ -199,7 +203,7 @@ def test_time_range_finds_exactly_the_events_recorded_in_the_range(
     log = store.read_all()
 
     assert [e.recorded_at for e in log] == sorted(e.recorded_at for e in log)
-    assert store.find(since=since, until=until, limit=None) == [
+    assert store.find(EventQuery(since=since, until=until, limit=None)) == [
         e for e in log if since <= e.recorded_at <= until
     ]
 
@@ -270,7 +274,7 @@ class StoreMachine(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        self.store = InMemoryEventStore()
+        self.store = InMemoryEventStore(metadata_fields=OWNER_FIELDS)
         self.model: dict[str, list[uuid.UUID]] = {}
         self.log: list[uuid.UUID] = []
         self.counter = 0
@@ -398,7 +402,9 @@ class StoreMachine(RuleBasedStateMachine):
 
     @rule(stream=streams, after=st.integers(min_value=0, max_value=60))
     def find_by_metadata_is_the_stream_in_global_order(self, stream: str, after: int) -> None:
-        found = self.store.find(metadata={"organization_id": stream}, after_position=after)
+        found = self.store.find(
+            EventQuery(metadata={"organization_id": stream}, after_position=after)
+        )
         expected = [i for i in self.model.get(stream, []) if self.position_of[i] > after]
         assert [e.event_id for e in found] == expected[:100]
 

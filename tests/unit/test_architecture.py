@@ -20,7 +20,6 @@ BILLING_MAY_IMPORT = {
     "eventram.readmodel",
     "eventram.projection",
     "eventram.cache",
-    "eventram.durable",
     "eventram.cli",
 }
 # billing packages that may import eventram.cli (the command line, and the server it starts)
@@ -130,3 +129,19 @@ def test_the_position_waiter_is_defined_once_in_projection() -> None:
         if "class PositionWaiter" in path.read_text() or "def wait_for_position" in path.read_text()
     ]
     assert [p.relative_to(ENGINE).as_posix() for p in definitions] == ["projection/_wait.py"]
+
+
+# the journal and the memory store meet only through the ports (eventram.store.ports)
+STORE_ADAPTERS_APART = {
+    "eventram.store.memory": "eventram.store.journal",
+    "eventram.store.journal": "eventram.store.memory",
+}
+
+
+@pytest.mark.parametrize("path", sorted((ENGINE / "store").rglob("*.py")), ids=str)
+def test_the_journal_and_the_memory_store_never_import_each_other(path: Path) -> None:
+    module = _module_name(path)
+    for package, forbidden in STORE_ADAPTERS_APART.items():
+        if module == package or module.startswith(package + "."):
+            wrong = [n for n in _imports(path) if n == forbidden or n.startswith(forbidden + ".")]
+            assert not wrong, f"{module} must not import {wrong}; depend on eventram.store.ports"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -9,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from eventram import NO_STREAM, InMemoryEventStore, NewEvent
-from eventram.envelope import from_epoch_us, new_event_int, to_epoch_us, uuid_of
+from eventram.envelope import from_epoch_us, new_event_int, to_epoch_us
 from tests.contract.event_store_contract import ManualClock
 from tests.contract.events import ItemAdded
 
@@ -95,4 +96,12 @@ def test_event_ids_as_integers_are_distinct_random_version_4_uuids() -> None:
     assert len(set(ids)) == len(ids)
     assert {uuid.UUID(int=i).version for i in ids} == {4}
     assert {uuid.UUID(int=i).variant for i in ids} == {uuid.RFC_4122}
-    assert uuid_of(ids[0]) == uuid.UUID(int=ids[0])
+
+
+def test_event_ids_do_not_repeat_when_the_application_seeds_random() -> None:
+    random.seed(7)
+    first = [new_event_int() for _ in range(100)]
+    random.seed(7)
+    again = [new_event_int() for _ in range(100)]
+
+    assert not set(first) & set(again)

@@ -13,6 +13,7 @@ from eventram import (
     NO_STREAM,
     AppendRequest,
     Event,
+    EventQuery,
     EventRegistry,
     InMemoryEventStore,
     NewEvent,
@@ -22,6 +23,8 @@ from eventram import (
 )
 from tests.contract.event_store_contract import T0, ManualClock
 from tests.contract.events import CartOpened, ItemAdded
+
+OWNER_FIELDS = ("organization_id", "user_id")
 
 
 def test_a_closed_store_refuses_writes_and_keeps_serving_reads() -> None:
@@ -90,12 +93,12 @@ def test_restore_loads_committed_batches_and_appends_continue_after_them(listeni
     assert (result.version, result.position) == (3, 4)
     assert copy.append("cart-1", first_batch, ANY).position == 2  # stored ids are still known
     assert heard == ([1, 2, 3, 4] if listening else [])
-    assert [e.position for e in copy.find(event_types=["test.CartOpened"])] == [1, 3]
+    assert [e.position for e in copy.find(EventQuery(event_types=["test.CartOpened"]))] == [1, 3]
     assert [e.version for e in copy.read_stream("cart-1")] == [1, 2, 3]
 
 
 def test_metadata_changed_by_the_caller_after_append_does_not_change_the_store() -> None:
-    store = InMemoryEventStore()
+    store = InMemoryEventStore(metadata_fields=OWNER_FIELDS)
     metadata = {"organization_id": "org-1", "note": "original"}
 
     store.append("cart-1", [CartOpened(customer="ann")], metadata=metadata)
@@ -104,7 +107,7 @@ def test_metadata_changed_by_the_caller_after_append_does_not_change_the_store()
 
     (event,) = store.read_all()
     assert dict(event.metadata) == {"organization_id": "org-1", "note": "original"}
-    assert store.count(metadata={"organization_id": "org-1"}) == 1
+    assert store.count(EventQuery(metadata={"organization_id": "org-1"})) == 1
 
 
 def test_indexed_metadata_fields_are_configurable() -> None:
@@ -113,9 +116,9 @@ def test_indexed_metadata_fields_are_configurable() -> None:
     store.append("cart-1", [ItemAdded(sku="a")], metadata={"tenant": "t-1", "actor": "a-1"})
     store.append("cart-2", [ItemAdded(sku="b")], metadata={"tenant": "t-2", "region": "eu"})
 
-    assert [e.position for e in store.find(metadata={"region": "eu"})] == [2]
+    assert [e.position for e in store.find(EventQuery(metadata={"region": "eu"}))] == [2]
     with pytest.raises(ValidationError, match="organization_id"):
-        store.find(metadata={"organization_id": "t-1"})
+        store.find(EventQuery(metadata={"organization_id": "t-1"}))
     stats = store.statistics("test.ItemAdded", T0, T0 + timedelta(hours=1))
     assert stats.by_organization == {"t-1": 1, "t-2": 1}
     assert stats.by_user == {"a-1": 1, "unknown": 1}
@@ -133,7 +136,7 @@ def test_events_recorded_with_a_utc_clock_are_in_utc() -> None:
 
 
 def test_events_with_the_same_indexed_metadata_share_one_dict_and_others_keep_their_own() -> None:
-    store = InMemoryEventStore()
+    store = InMemoryEventStore(metadata_fields=OWNER_FIELDS)
     owner = {"organization_id": "org-1", "user_id": "u-1"}
     store.append("cart-1", [CartOpened(customer="ann")], metadata=dict(owner))
     store.append_many(
@@ -159,7 +162,7 @@ def test_events_with_the_same_indexed_metadata_share_one_dict_and_others_keep_th
     assert first.metadata == owner
     assert extra.metadata == {**owner, "ip": "10.0.0.1"}
     assert other.metadata == {"organization_id": "org-1", "ip": "10.0.0.2"}
-    assert store.count(metadata={"user_id": "u-1"}) == 3
+    assert store.count(EventQuery(metadata={"user_id": "u-1"})) == 3
 
 
 def test_a_bulk_append_mixing_new_streams_longer_batches_and_existing_streams_keeps_order() -> None:

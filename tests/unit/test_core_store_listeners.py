@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from eventram import InMemoryEventStore, RecordedEvent
+from eventram import EventQuery, InMemoryEventStore, RecordedEvent
 from tests.contract.events import CartOpened, ItemAdded, ItemRemoved
 
 
@@ -51,7 +51,7 @@ def test_finding_several_event_types_pages_through_them_in_global_order() -> Non
     wanted = [CartOpened.event_type, ItemRemoved.event_type]
     pages: list[int] = []
     cursor = 0
-    while page := store.find(event_types=wanted, after_position=cursor, limit=7):
+    while page := store.find(EventQuery(event_types=wanted, after_position=cursor, limit=7)):
         pages.extend(e.position for e in page)
         cursor = page[-1].position
     expected = [e.position for e in store.read_all() if e.event_type in wanted]

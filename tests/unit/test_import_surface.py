@@ -26,7 +26,7 @@ NEVER_LOADED_BY_IMPORT_EVENTRAM = (
     "redis",
     "eventram.cli",
     "eventram.store.journal",
-    "eventram.durable",
+    "eventram.store.durable",
 )
 
 
@@ -52,7 +52,7 @@ def test_import_eventram_loads_no_ui_or_web_library_nor_the_journal() -> None:
 def test_the_journaled_store_is_loaded_on_first_use() -> None:
     loaded = loaded_after("from eventram import open_store, DurableStore, SnapshotFiles")
 
-    assert "eventram.durable" in loaded
+    assert "eventram.store.durable" in loaded
     assert "eventram.store.journal.writer" in loaded
     assert not loaded.intersection({"rich", "typer", "click"})
 
@@ -74,7 +74,7 @@ def test_an_unknown_name_of_eventram_is_an_attribute_error() -> None:
 
 
 def test_the_lazy_open_store_is_the_durable_modules_own() -> None:
-    from eventram.durable import open_store
+    from eventram.store.durable import open_store
 
     assert eventram.open_store is open_store
 

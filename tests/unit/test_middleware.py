@@ -14,6 +14,7 @@ from eventram import (
     ConcurrencyError,
     CorrelationMiddleware,
     DomainError,
+    EventQuery,
     IdempotencyMiddleware,
     InMemoryEventStore,
     InMemoryIdempotencyStore,
@@ -430,13 +431,13 @@ def test_the_context_is_restored_after_the_command() -> None:
 
 
 def test_metadata_of_the_surrounding_context_reaches_the_events() -> None:
-    store = InMemoryEventStore()
+    store = InMemoryEventStore(metadata_fields=("organization_id", "user_id"))
 
     with message_context(metadata={"organization_id": "org-1", "user_id": "u-1"}):
         _correlated_bus(store).handle(AddItem(cart_id="cart-1", sku="tea"))
 
     assert {e.metadata["organization_id"] for e in store.read_all()} == {"org-1"}
-    assert store.find(metadata={"user_id": "u-1"}, limit=None) == store.read_all()
+    assert store.find(EventQuery(metadata={"user_id": "u-1"}, limit=None)) == store.read_all()
 
 
 def test_a_transient_failure_is_not_remembered_so_a_retry_runs_again() -> None:

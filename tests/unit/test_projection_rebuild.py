@@ -6,7 +6,14 @@ from typing import Any
 
 import pytest
 
-from eventram import Event, InMemoryEventStore, ProjectionError, RecordedEvent, ValidationError
+from eventram import (
+    Event,
+    EventQuery,
+    InMemoryEventStore,
+    ProjectionError,
+    RecordedEvent,
+    ValidationError,
+)
 from eventram.projection import (
     Mode,
     Projection,
@@ -88,7 +95,7 @@ def test_a_rebuild_swaps_in_a_state_equal_to_a_fresh_replay(
         assert handle.generation == report.generation == 1
         assert report.position == handle.position == store.last_position()
         assert report.events == len(
-            store.find(event_types=["RbItemAdded", "RbItemRemoved"], limit=None)
+            store.find(EventQuery(event_types=["RbItemAdded", "RbItemRemoved"], limit=None))
         )
 
 

@@ -24,7 +24,7 @@ from eventram import (
     ValidationError,
     message_context,
 )
-from eventram.store.base import EventLike
+from eventram.store.ports import EventLike
 from tests.contract.events import Cart, CartCheckedOut, CartOpened, ItemAdded
 
 

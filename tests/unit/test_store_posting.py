@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from eventram.store._posting import PostingIndex
+from eventram.store.memory._posting import PostingIndex
 
 # runs of keys (None: no key) drawn from few or many distinct values, at ascending positions
 keys = st.one_of(

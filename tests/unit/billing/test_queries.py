@@ -26,6 +26,7 @@ from billing.application.queries import (
 )
 from billing.application.query_bus import query_bus
 from billing.application.read_models import PAYMENTS, event_counters_projection, payments_projection
+from billing.bootstrap import INDEXED_METADATA
 from billing.domain import (
     Payment,
     ProcessPayment,
@@ -36,6 +37,7 @@ from billing.domain import (
 from eventram import (
     CommandBus,
     CorrelationMiddleware,
+    EventQuery,
     InMemoryEventStore,
     NotFoundError,
     Query,
@@ -54,7 +56,7 @@ class Billing:
 
     def __init__(self, mode: Mode = Mode.INLINE) -> None:
         self.clock = SimulatedClock(T0)
-        self.store = InMemoryEventStore(clock=self.clock)
+        self.store = InMemoryEventStore(metadata_fields=INDEXED_METADATA, clock=self.clock)
         self.engine = ProjectionEngine(self.store, poll_interval=0.01)
         payments = self.engine.register(payments_projection(), mode)
         counters = self.engine.register(event_counters_projection(), mode)
@@ -416,11 +418,13 @@ def test_event_statistics_of_an_organization_are_exact_at_partial_hours(billing:
     )
 
     requested = billing.store.find(
-        event_types=["PaymentRequested"],
-        metadata={"organization_id": "org-1"},
-        since=since,
-        until=until,
-        limit=None,
+        EventQuery(
+            event_types=["PaymentRequested"],
+            metadata={"organization_id": "org-1"},
+            since=since,
+            until=until,
+            limit=None,
+        )
     )
     assert stats.total == len(requested) == 4
     assert stats.by_organization == {"org-1": 4}

@@ -28,6 +28,7 @@ from eventram import (
     Command,
     CommandBus,
     CorrelationMiddleware,
+    DurableStore,
     IdempotencyMiddleware,
     InMemoryEventStore,
     InMemoryIdempotencyStore,
@@ -57,6 +58,8 @@ __all__ = [
 ]
 
 Clock = Callable[[], datetime]
+INDEXED_METADATA = ("organization_id", "user_id")
+"""The envelope metadata the service searches events by (and its event statistics count by)."""
 SNAPSHOTS_DIR = "snapshots"
 """Sub-directory of a data directory holding read-model snapshots (``app.save_snapshots()``)."""
 CommandMiddleware = Callable[[Command, Callable[[Command], Any]], Any]
@@ -125,7 +128,7 @@ class BillingApp:
     """The built service: send commands with ``app.commands.handle(command)``."""
 
     settings: Settings
-    store: InMemoryEventStore
+    store: InMemoryEventStore | DurableStore
     payments: Repository[Payment]
     commands: CommandBus
     queries: QueryBus
@@ -273,15 +276,21 @@ def command_bus(payments: Repository[Payment], settings: Settings) -> CommandBus
 
 def _open_store(
     settings: Settings, clock: Clock | None, progress: Callable[[int, int], None] | None
-) -> InMemoryEventStore:
+) -> InMemoryEventStore | DurableStore:
     if settings.data_dir is None:
-        return InMemoryEventStore() if clock is None else InMemoryEventStore(clock=clock)
-    from eventram.durable import open_store
+        if clock is None:
+            return InMemoryEventStore(metadata_fields=INDEXED_METADATA)
+        return InMemoryEventStore(metadata_fields=INDEXED_METADATA, clock=clock)
+    from eventram import open_store
 
     interval_ms = settings.fsync_interval * 1000
     if clock is None:
         return open_store(
-            settings.data_dir, fsync=settings.fsync, interval_ms=interval_ms, progress=progress
+            settings.data_dir,
+            fsync=settings.fsync,
+            interval_ms=interval_ms,
+            progress=progress,
+            metadata_fields=INDEXED_METADATA,
         )
     return open_store(
         settings.data_dir,
@@ -289,4 +298,5 @@ def _open_store(
         interval_ms=interval_ms,
         clock=clock,
         progress=progress,
+        metadata_fields=INDEXED_METADATA,
     )

@@ -7,7 +7,6 @@ backed by files on disk (the journaled store, snapshot files) are imported on fi
 
 from typing import TYPE_CHECKING, Any
 
-from eventram.aggregate import Aggregate
 from eventram.bus import (
     CommandBus,
     CorrelationMiddleware,
@@ -50,6 +49,13 @@ from eventram.errors import (
     ValidationError,
 )
 from eventram.messages import Command, Event, Query
+from eventram.model import (
+    Aggregate,
+    InMemorySnapshotStore,
+    Repository,
+    Snapshot,
+    SnapshotStore,
+)
 from eventram.readmodel import (
     Collection,
     Filter,
@@ -60,9 +66,9 @@ from eventram.readmodel import (
     SortKey,
     TextIndex,
 )
-from eventram.repository import Repository
-from eventram.snapshot import InMemorySnapshotStore, Snapshot, SnapshotStore
-from eventram.store.base import (
+from eventram.store.counters import EventStatistics
+from eventram.store.memory import InMemoryEventStore, Subscription
+from eventram.store.ports import (
     ANY,
     NO_STREAM,
     STREAM_EXISTS,
@@ -70,25 +76,24 @@ from eventram.store.base import (
     AppendResult,
     BulkResult,
     EventFilter,
+    EventIndex,
+    EventQuery,
     EventStore,
 )
-from eventram.store.counters import EventStatistics
-from eventram.store.memory import InMemoryEventStore
-from eventram.store.subscription import Subscription
 
 if TYPE_CHECKING:
-    from eventram.durable import DurableStore, open_store
-    from eventram.snapshotfiles import FileSnapshotStore, LoadedSnapshot, SnapshotFiles
+    from eventram.projection.snapshotfiles import FileSnapshotStore, LoadedSnapshot, SnapshotFiles
+    from eventram.store.durable import DurableStore, open_store
 
 __version__ = "0.2.0"
 """The version of the ``eventram`` distribution (a test keeps it equal to its metadata)."""
 
 _ON_DISK = {
-    "DurableStore": "eventram.durable",
-    "open_store": "eventram.durable",
-    "FileSnapshotStore": "eventram.snapshotfiles",
-    "LoadedSnapshot": "eventram.snapshotfiles",
-    "SnapshotFiles": "eventram.snapshotfiles",
+    "DurableStore": "eventram.store.durable",
+    "open_store": "eventram.store.durable",
+    "FileSnapshotStore": "eventram.projection.snapshotfiles",
+    "LoadedSnapshot": "eventram.projection.snapshotfiles",
+    "SnapshotFiles": "eventram.projection.snapshotfiles",
 }
 
 __all__ = [
@@ -112,6 +117,8 @@ __all__ = [
     "Event",
     "EventBus",
     "EventFilter",
+    "EventIndex",
+    "EventQuery",
     "EventRegistry",
     "EventStatistics",
     "EventStore",

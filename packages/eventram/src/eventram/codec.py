@@ -45,8 +45,9 @@ class EventRegistry:
     def __init__(self, *, discover: bool = True) -> None:
         self._by_name: dict[str, type[Event]] = {}
         self._decoders: dict[str, msgspec.msgpack.Decoder[Any]] = {}
-        # name -> (class, its decoder): the one lookup ``decode`` needs for a registered type
-        self._direct: dict[str, tuple[type[Event], msgspec.msgpack.Decoder[Any]]] = {}
+        self.current: dict[str, tuple[type[Event], msgspec.msgpack.Decoder[Any]]] = {}
+        """By type name: the registered class and its decoder, the one lookup that decoding a
+        payload at the class's current schema version needs (read it, do not change it)."""
         self._upcasters: dict[tuple[str, int], Upcaster] = {}
         self._discover = discover
 
@@ -65,7 +66,7 @@ class EventRegistry:
         self._by_name[cls.event_type] = cls
         decoder = msgspec.msgpack.Decoder(cls)
         self._decoders[cls.event_type] = decoder
-        self._direct[cls.event_type] = (cls, decoder)
+        self.current[cls.event_type] = (cls, decoder)
         return cls
 
     def upcaster(self, event_type: str, from_version: int) -> Callable[[Upcaster], Upcaster]:
@@ -107,7 +108,7 @@ class EventRegistry:
 
     def decode(self, event_type: str, payload: bytes, schema_version: int = 1) -> Event:
         """Decode a stored payload, upcasting it from ``schema_version`` to the current shape."""
-        direct = self._direct.get(event_type)
+        direct = self.current.get(event_type)
         if direct is not None and schema_version == direct[0].schema_version:
             try:
                 event: Event = direct[1].decode(payload)

@@ -3,37 +3,27 @@
 from __future__ import annotations
 
 import os
-import struct
+import random
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 import msgspec
 
-from eventram.codec import registry
+from eventram.codec import EventRegistry, registry
 from eventram.errors import DecodeError
 from eventram.messages import Event
 
 __all__ = [
     "NewEvent",
     "RecordedEvent",
+    "envelope_type",
     "from_epoch_us",
     "new_event_id",
     "new_event_int",
     "to_epoch_us",
-    "uuid_of",
 ]
-
-_ID_POOL: list[int] = []
-_ID_BATCH = 256
-_V4_VERSION = bytes((b & 0x0F) | 0x40 for b in range(256))  # byte 6: version 4
-_V4_VARIANT = bytes((b & 0x3F) | 0x80 for b in range(256))  # byte 8: RFC 4122 variant
-_HALVES = struct.Struct(f">{2 * _ID_BATCH}Q")
-_new_uuid = uuid.UUID.__new__
-_set_field = object.__setattr__
-_UNKNOWN = uuid.SafeUUID.unknown
-_direct = registry._direct  # type name -> (class, decoder) of the default registry
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_US = timedelta(microseconds=1)
@@ -42,46 +32,25 @@ _fromtimestamp = datetime.fromtimestamp
 # so ``fromtimestamp`` rounds it back to the exact microsecond (years 1834 to 2106)
 _FLOAT_EXACT_US = (1 << 32) * 1_000_000
 
-
-def _refill_ids() -> None:
-    # the version and variant bits are set on the random bytes by table lookups (in C), so
-    # making each id costs one shift and one or
-    data = bytearray(os.urandom(_HALVES.size))
-    data[6::16] = data[6::16].translate(_V4_VERSION)
-    data[8::16] = data[8::16].translate(_V4_VARIANT)
-    halves = _HALVES.unpack(data)
-    _ID_POOL.extend([high << 64 | low for high, low in zip(halves[::2], halves[1::2], strict=True)])
+# event ids need to be unique, not unpredictable: a generator of our own, seeded from
+# os.urandom (and again in a forked child), draws them at a fifth of os.urandom's cost per id
+# (bench/README.md); it is private so that an application seeding ``random`` cannot repeat ids
+_ids = random.Random()
+_random_bits = _ids.getrandbits
+_NOT_V4 = ~(0xF << 76 | 0x3 << 62)
+_V4 = 0x4 << 76 | 0x2 << 62  # version 4, RFC 4122 variant
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_ids.seed)
 
 
 def new_event_int() -> int:
-    """A random version-4 UUID as its 128-bit integer (what envelopes keep), from ``os.urandom``.
-
-    Random bytes are drawn 256 ids at a time; the pool is emptied in a forked child, so parent
-    and child never hand out the same ids.
-    """
-    while True:
-        try:
-            return _ID_POOL.pop()  # atomic: threads never get the same value
-        except IndexError:
-            _refill_ids()
-
-
-def uuid_of(value: int) -> uuid.UUID:
-    """The UUID whose 128-bit integer is ``value`` (what ``UUID(int=value)`` gives, faster)."""
-    # UUID(int=value) without its argument checks: value is a valid 128-bit int
-    event_id = _new_uuid(uuid.UUID)
-    _set_field(event_id, "int", value)
-    _set_field(event_id, "is_safe", _UNKNOWN)
-    return event_id
+    """A random version-4 UUID as its 128-bit integer (what envelopes keep)."""
+    return _random_bits(128) & _NOT_V4 | _V4
 
 
 def new_event_id() -> uuid.UUID:
-    """A random version-4 UUID, like ``uuid.uuid4()`` at a fraction of its cost."""
-    return uuid_of(new_event_int())
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_ID_POOL.clear)
+    """A random version-4 UUID."""
+    return uuid.UUID(int=new_event_int())
 
 
 def to_epoch_us(when: datetime) -> int:
@@ -112,9 +81,10 @@ class RecordedEvent(msgspec.Struct, frozen=True, gc=False):
     """A stored event and everything known about it (the envelope).
 
     The event's fields are kept encoded (``payload``) to keep memory low; ``data`` decodes them
-    into the typed event on each access, upcasting old shapes. For the same reason the id and
-    the time are kept as integers (``event_id_int``, ``recorded_at_us``): ``event_id`` and
-    ``recorded_at`` give them as a ``UUID`` and an aware UTC ``datetime``.
+    into the typed event on each access, upcasting old shapes with the store's registry
+    (:attr:`codec`). For the same reason the id and the time are kept as integers
+    (``event_id_int``, ``recorded_at_us``): ``event_id`` and ``recorded_at`` give them as a
+    ``UUID`` and an aware UTC ``datetime``.
     """
 
     position: int
@@ -133,11 +103,14 @@ class RecordedEvent(msgspec.Struct, frozen=True, gc=False):
     metadata: Mapping[str, str]
     payload: bytes
     schema_version: int = 1
+    codec: ClassVar[EventRegistry] = registry
+    """The registry that decodes ``data``: a store with a registry of its own builds its
+    envelopes from :func:`envelope_type` (a class, not a field: it costs no memory per event)."""
 
     @property
     def event_id(self) -> uuid.UUID:
         """The event's id (unique in the store)."""
-        return uuid_of(self.event_id_int)
+        return uuid.UUID(int=self.event_id_int)
 
     @property
     def recorded_at(self) -> datetime:
@@ -146,17 +119,18 @@ class RecordedEvent(msgspec.Struct, frozen=True, gc=False):
 
     @property
     def data(self) -> Event:
-        """The typed event, decoded from ``payload``."""
-        # the common case inline (a registered type at its current schema version): reading
-        # the log decodes every event, and the call into the registry is a third of the cost
-        direct = _direct.get(self.event_type)
-        if direct is not None and self.schema_version == direct[0].schema_version:
-            try:
-                event: Event = direct[1].decode(self.payload)
-            except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-                raise DecodeError(self.event_type, str(exc)) from exc
-            return event
-        return registry.decode(self.event_type, self.payload, self.schema_version)
+        """The typed event, decoded from ``payload`` by the registry of the store that holds it."""
+        # a registered type at its current schema version, without a call into the registry:
+        # reading the log decodes every event, and that call is a third of the cost (the read
+        # figure of bench/README.md); any other case goes through the registry's decode
+        current = self.codec.current.get(self.event_type)
+        if current is None or self.schema_version != current[0].schema_version:
+            return self.codec.decode(self.event_type, self.payload, self.schema_version)
+        try:
+            event: Event = current[1].decode(self.payload)
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            raise DecodeError(self.event_type, str(exc)) from exc
+        return event
 
     def to_dict(self) -> dict[str, Any]:
         """The envelope as plain data (ids as strings, time in RFC 3339), for JSON answers."""
@@ -173,3 +147,19 @@ class RecordedEvent(msgspec.Struct, frozen=True, gc=False):
             "metadata": dict(self.metadata),
             "data": msgspec.to_builtins(self.data),
         }
+
+
+_envelope_types: dict[EventRegistry, type[RecordedEvent]] = {registry: RecordedEvent}
+
+
+def envelope_type(event_registry: EventRegistry) -> type[RecordedEvent]:
+    """The envelope class whose ``data`` decodes with ``event_registry`` (one per registry)."""
+    found = _envelope_types.get(event_registry)
+    if found is None:
+
+        class _Envelope(RecordedEvent, frozen=True, gc=False):
+            codec: ClassVar[EventRegistry] = event_registry
+
+        _Envelope.__name__ = _Envelope.__qualname__ = "RecordedEvent"
+        found = _envelope_types.setdefault(event_registry, _Envelope)
+    return found

@@ -16,13 +16,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
-from eventram.aggregate import Aggregate
 from eventram.bus.command import CommandBus
 from eventram.codec import registry
 from eventram.envelope import RecordedEvent
 from eventram.messages import Command, Event
-from eventram.store.base import ANY
+from eventram.model.aggregate import Aggregate
 from eventram.store.memory import InMemoryEventStore
+from eventram.store.ports import ANY
 
 __all__ = ["AggregateScenario", "CommandScenario"]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import msgspec
 
@@ -38,7 +38,15 @@ from billing.application.queries import (
 from billing.application.read_models import PaymentsReadModel
 from billing.application.scope import check_scope
 from billing.domain import Payment
-from eventram import EventStore, NotFoundError, Query, RecordedEvent
+from eventram import (
+    EventIndex,
+    EventQuery,
+    EventStore,
+    NotFoundError,
+    Query,
+    RecordedEvent,
+)
+from eventram import EventStatistics as StoreStatistics
 from eventram.projection import CounterTable, ProjectionHandle
 from eventram.readmodel import Filter, Search, SortKey, eq, gte, is_in, lte, prefix
 
@@ -62,8 +70,19 @@ _TICK = timedelta(microseconds=1)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-EventLog = EventStore
-"""What the event queries read: the event store port."""
+class EventLog(EventStore, EventIndex, Protocol):
+    """What the event queries read: the event store and its index, plus the store's legacy
+    statistics and trends (until the counter-table read model replaces them)."""
+
+    def statistics(self, event_type: str, since: datetime, until: datetime) -> StoreStatistics:
+        """Counts of one event type by hour, day, organization and user in a time range."""
+        ...
+
+    def trends(
+        self, event_type: str, since: datetime, until: datetime, interval: str = "day"
+    ) -> dict[str, int]:
+        """Counts of one event type per hour, day, week or month in a time range."""
+        ...
 
 
 # -- payments ------------------------------------------------------------------------------
@@ -190,9 +209,9 @@ def search_payment_events(query: SearchPaymentEvents, store: EventLog) -> EventS
     }
     if query.organization_id is not None:
         criteria["metadata"] = {"organization_id": query.organization_id}
-    total = store.count(**criteria)
+    total = store.count(EventQuery(**criteria))
     start = (query.page - 1) * query.size
-    found = store.find(**criteria, limit=start + query.size) if start < total else []
+    found = store.find(EventQuery(**criteria, limit=start + query.size)) if start < total else []
     return EventSearchResult(
         items=[event_view(e) for e in found[start:]],
         total=total,
@@ -251,11 +270,13 @@ class _OrganizationEvents:
     def edge_events(self, since: datetime, until: datetime) -> Iterable[RecordedEvent]:
         for lo, hi in _edges(since, until, _whole_hours(since, until)):
             yield from self.store.find(
-                event_types=[self.event_type],
-                metadata={"organization_id": self.organization_id},
-                since=lo,
-                until=hi,
-                limit=None,
+                EventQuery(
+                    event_types=[self.event_type],
+                    metadata={"organization_id": self.organization_id},
+                    since=lo,
+                    until=hi,
+                    limit=None,
+                )
             )
 
     def buckets(self, since: datetime, until: datetime, interval: str) -> Counter[str]:

@@ -10,7 +10,7 @@ from eventram.envelope import RecordedEvent
 from eventram.projection._declaration import Projection
 from eventram.projection._handle import ProjectionHandle
 from eventram.projection._source import EventSource
-from eventram.store.base import EventFilter
+from eventram.store.ports import EventFilter
 
 __all__ = ["catch_up", "chunks", "filter_for"]
 

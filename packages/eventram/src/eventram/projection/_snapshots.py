@@ -8,7 +8,7 @@ from typing import Any
 
 from eventram.errors import ValidationError
 from eventram.projection._handle import ProjectionHandle
-from eventram.snapshotfiles import SnapshotFiles
+from eventram.projection.snapshotfiles import SnapshotFiles
 
 __all__ = ["ProjectionSnapshots"]
 
@@ -19,7 +19,7 @@ class ProjectionSnapshots:
     A projection can be snapshotted when it declares ``dump`` and ``load``. :meth:`save` dumps
     the live state holding the projection's lock, so the state and its position agree;
     :meth:`restore` loads the newest sound snapshot not beyond the store's end, so the runners
-    replay only what follows it. Damaged files are skipped (see ``eventram.snapshotfiles``).
+    replay only what follows it. Damaged files are skipped (see ``snapshotfiles``).
     """
 
     def __init__(self, directory: str | os.PathLike[str], *, keep: int = 3) -> None:

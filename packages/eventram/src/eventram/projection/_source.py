@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from eventram.envelope import RecordedEvent
-from eventram.store.base import CommitListener, EventFilter
+from eventram.store.ports import CommitListener, EventFilter
 
 __all__ = ["EventSource", "Followed"]
 

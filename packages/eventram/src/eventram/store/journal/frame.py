@@ -61,7 +61,7 @@ _metadata_decoder = msgspec.msgpack.Decoder(dict[str, str])
 class Interner:
     """Shares equal metadata dicts and type names among the events a reader decodes.
 
-    Metadata such as (organization, user) repeats across many events: one dict per distinct
+    Metadata such as a tenant and a user repeats across many events: one dict per distinct
     value instead of one per event keeps a recovered store as small as one built by appends.
     At most ``limit`` distinct metadata values are shared; rarer ones get their own dict.
     """
@@ -171,28 +171,34 @@ def frame_at(data: bytes, offset: int) -> tuple[int, str | None]:
 
 
 def decode_payload(
-    payload: bytes | memoryview, interner: Interner | None = None
+    payload: bytes | memoryview,
+    interner: Interner | None = None,
+    envelope: type[RecordedEvent] = RecordedEvent,
 ) -> list[list[RecordedEvent]]:
     """The batches of a frame's payload (raises ``msgspec`` errors on bad bytes)."""
     events: list[RecordedEvent] = []
     batches: list[list[RecordedEvent]] = []
     decoded = payload_decoder.decode(payload)
-    for first, count in decode_into(decoded, interner or Interner(), events):
+    for first, count in decode_into(decoded, interner or Interner(), events, envelope):
         batches.append(events[first : first + count])
     return batches
 
 
 def decode_into(
-    decoded: list[_Batch], interner: Interner, events: list[RecordedEvent]
+    decoded: list[_Batch],
+    interner: Interner,
+    events: list[RecordedEvent],
+    envelope: type[RecordedEvent] = RecordedEvent,
 ) -> list[tuple[int, int]]:
     """Append the events of a decoded frame payload (``payload_decoder``) to ``events``.
 
+    Each event is built as an ``envelope`` (the class of the store that will hold them).
     Returns each batch as ``(index in events, event count)``. Recovery keeps the events in one
     flat list, as the store's log does.
     """
     meta_of, names = interner.meta, interner.names
     batches: list[tuple[int, int]] = []
-    event, append = RecordedEvent, events.append
+    event, append = envelope, events.append
     for (
         position,
         version,

@@ -9,7 +9,7 @@ positions) is corruption that needs an operator (``eventram journal verify|repai
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,9 +26,8 @@ from eventram.store.journal.frame import (
 )
 from eventram.store.journal.scan import next_sound_frame, zeros_from
 from eventram.store.journal.segment import HEADER_SIZE, list_segments, parse_header
-from eventram.store.memory import split_batches
 
-__all__ = ["Chunk", "Damage", "Frame", "JournalReader", "Progress"]
+__all__ = ["Chunk", "Damage", "Frame", "JournalReader", "Progress", "split_batches"]
 
 Progress = Callable[[int, int], None]
 """Called with (bytes read so far, bytes in the journal) while a journal is read."""
@@ -82,7 +81,8 @@ class JournalReader:
     """Reads the segments of ``directory`` once, in order; see :meth:`frames`.
 
     ``from_segment`` skips the segments before that index (the first one read is trusted to
-    start where its header says).
+    start where its header says). ``envelope`` is the class of the events built (the store's,
+    see ``eventram.envelope.envelope_type``, so that they decode with its registry).
 
     After the walk, ``damage`` says where and why it stopped early (None: the journal is
     sound), ``end`` is ``(segment index, offset)`` just past the last sound frame, and
@@ -95,6 +95,7 @@ class JournalReader:
         *,
         progress: Progress | None = None,
         from_segment: int = 0,
+        envelope: type[RecordedEvent] = RecordedEvent,
     ) -> None:
         self.directory = directory
         self.segments = [(i, p) for i, p in list_segments(directory) if i >= from_segment]
@@ -105,6 +106,7 @@ class JournalReader:
         self._trust_first_header = from_segment > 0
         self._interner = Interner()
         self._progress = progress
+        self._envelope = envelope
 
     def frames(self) -> Iterator[Frame]:
         """Every sound frame up to the first damage, in journal order."""
@@ -158,7 +160,7 @@ class JournalReader:
         unpack, crc, decode = FRAME_HEADER.unpack_from, _crc, payload_decoder.decode
         interner = self._interner
         metadata, meta_of, names = interner.metadata, interner.meta, interner.names
-        event, from_bytes, add = RecordedEvent, int.from_bytes, events.append
+        event, from_bytes, add = self._envelope, int.from_bytes, events.append
         why: str | None = None
         limit = min(stop, size)
         while offset < limit:
@@ -198,7 +200,7 @@ class JournalReader:
                 ) = decoded
             except ValueError:  # several batches or events: the general path
                 first = len(events)
-                batches = decode_into(decoded, interner, events)
+                batches = decode_into(decoded, interner, events, event)
                 why = _check_batches(events, batches, expected)
                 if why is not None:
                     del events[first:]
@@ -284,3 +286,18 @@ def _check_batches(
             return f"frame starts at position {position}, expected {expected}"
         expected = position + count
     return None
+
+
+def split_batches(
+    events: list[RecordedEvent], lasts: Mapping[int, int]
+) -> Iterator[list[RecordedEvent]]:
+    """The batches of a flat run of events; ``lasts`` maps a batch's first position to its last.
+
+    Only batches of more than one event need be in ``lasts``: any other event is a batch.
+    """
+    i = 0
+    while i < len(events):
+        position = events[i].position
+        count = lasts.get(position, position) - position + 1
+        yield events[i : i + count]
+        i += count

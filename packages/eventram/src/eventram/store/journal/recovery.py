@@ -1,4 +1,4 @@
-"""Recovery: replay a journal into an in-memory store, cutting a torn tail, refusing damage.
+"""Recovery: replay a journal into a store, cutting a torn tail, refusing damage.
 
 A torn last frame (a crash in the middle of a write) is cut off with a warning saying how many
 bytes were dropped; those bytes were never acknowledged. Damage anywhere else stops recovery
@@ -14,11 +14,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from eventram.envelope import envelope_type
 from eventram.errors import JournalCorruptError
 from eventram.store.journal.reader import Damage, JournalReader, Progress
 from eventram.store.journal.segment import fsync_directory
 from eventram.store.journal.writer import JournalTail
-from eventram.store.memory import InMemoryEventStore
+from eventram.store.ports import Restorable
 
 __all__ = ["RecoveryReport", "recover"]
 
@@ -49,24 +50,27 @@ class RecoveryReport:
 
 
 def recover(
-    directory: Path, store: InMemoryEventStore, *, progress: Progress | None = None
+    directory: Path, store: Restorable, *, progress: Progress | None = None
 ) -> RecoveryReport:
     """Load every committed batch of the journal in ``directory`` into ``store``.
 
+    The events are built as the store's envelopes, so they decode with its registry.
     The caller holds the directory lock: a torn tail is cut from the file itself. The garbage
     collector is paused while millions of objects are created (it would otherwise walk them
     again and again as they pile up). A long-running process may then ``gc.freeze()`` what it
     keeps for good, as ``billing serve`` does; recovery does not, so a closed store is freed.
     """
     started = time.perf_counter()
-    reader = JournalReader(directory, progress=progress)
+    reader = JournalReader(
+        directory, progress=progress, envelope=envelope_type(store.event_registry)
+    )
     frames = events = 0
     collecting = gc.isenabled()
     gc.disable()
     try:
         for chunk in reader.chunks():
             frames += len(chunk.frames)
-            events += store.restore_log(chunk.events, chunk.multi)
+            events += store.restore_run(chunk.events, chunk.multi)
         store.catch_up_indexes()  # now, so that the first query after the start is not slow
     finally:
         if collecting:

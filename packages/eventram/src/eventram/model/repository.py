@@ -9,7 +9,6 @@ from typing import Generic, TypeVar
 
 import msgspec
 
-from eventram.aggregate import Aggregate
 from eventram.context import current_context
 from eventram.errors import (
     ConcurrencyError,
@@ -17,8 +16,9 @@ from eventram.errors import (
     NotFoundError,
     ValidationError,
 )
-from eventram.snapshot import Snapshot, SnapshotStore
-from eventram.store.base import NO_STREAM, AppendResult, EventStore
+from eventram.model.aggregate import Aggregate
+from eventram.model.snapshot import Snapshot, SnapshotStore
+from eventram.store.ports import NO_STREAM, AppendResult, EventStore
 
 __all__ = ["Repository"]
 

@@ -4,16 +4,40 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Iterator, Sequence
+from typing import Protocol
 
 from eventram.envelope import RecordedEvent
-from eventram.store.base import EventFilter
+from eventram.store.ports import EventFilter
 
-if TYPE_CHECKING:
-    from eventram.store.memory import InMemoryEventStore
+__all__ = ["Followable", "Subscription"]
 
-__all__ = ["Subscription"]
+
+class Followable(Protocol):
+    """What a subscription needs of a store: its log, its watermark, and a way to wait."""
+
+    @property
+    def closed(self) -> bool:
+        """Whether the store was closed (a subscription then ends)."""
+        ...
+
+    def last_position(self) -> int:
+        """The highest visible global position."""
+        ...
+
+    def read_all(
+        self, after_position: int = 0, limit: int | None = None, filter: EventFilter | None = None
+    ) -> Sequence[RecordedEvent]:
+        """Visible events after a global position, in order, optionally filtered."""
+        ...
+
+    def wait_for_change(self, position: int, timeout: float | None) -> bool:
+        """Block until the visible position passes ``position`` (or the store closes)."""
+        ...
+
+    def wake(self) -> None:
+        """Wake every thread waiting in :meth:`wait_for_change`."""
+        ...
 
 
 class Subscription(Iterator[RecordedEvent]):
@@ -25,7 +49,7 @@ class Subscription(Iterator[RecordedEvent]):
 
     def __init__(
         self,
-        store: InMemoryEventStore,
+        store: Followable,
         after_position: int = 0,
         filter: EventFilter | None = None,
         batch_size: int = 1000,

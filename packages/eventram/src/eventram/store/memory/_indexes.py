@@ -1,29 +1,31 @@
-"""The store's secondary indexes and counters, built lazily by readers, and the find planner.
+"""The store's secondary indexes, built lazily by readers, and the search planner.
 
 Appends only log events; the first reader that needs an index (``find``, ``count``, filtered
-``read_all``, statistics) indexes what became visible since the last one, in one pass. That
-costs what indexing each append would have cost, without the per-call overhead, and only when
-someone reads.
+``read_all``) indexes what became visible since the last one, in one pass. That costs what
+indexing each append would have cost, without the per-call overhead, and only when someone
+reads.
 """
 
 from __future__ import annotations
 
 import heapq
 import threading
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime
 from itertools import chain
+from operator import attrgetter
 
-from eventram.envelope import RecordedEvent
+from eventram.envelope import RecordedEvent, to_epoch_us
 from eventram.errors import ValidationError
-from eventram.store._posting import PostingIndex
-from eventram.store.counters import HOUR_US, EventCounters
+from eventram.store.memory._posting import PostingIndex
+from eventram.store.ports import EventQuery
 
 __all__ = ["SecondaryIndexes"]
 
 
 class SecondaryIndexes:
-    """Posting indexes by event type, stream type, message id and metadata, plus counters."""
+    """Posting indexes by event type, stream type, message id and the indexed metadata fields."""
 
     def __init__(self, metadata_fields: Sequence[str]) -> None:
         self.metadata_fields = tuple(metadata_fields)
@@ -36,9 +38,7 @@ class SecondaryIndexes:
         self.by_metadata: dict[str, PostingIndex[str]] = {
             f: PostingIndex() for f in self.metadata_fields
         }
-        org, user = (*self.metadata_fields, "organization_id", "user_id")[:2]
-        self.counters = EventCounters(org, user)
-        self.indexed = 0  # every index and the counters hold each position up to this one
+        self.indexed = 0  # every index holds each position up to this one
         self._lock = threading.Lock()
 
     def catch_up(self, log: Sequence[RecordedEvent], stop: int) -> None:
@@ -65,16 +65,7 @@ class SecondaryIndexes:
                     by_message_id.add(correlation, event.position)
                 if causation is not None and causation != correlation:
                     by_message_id.add(causation, event.position)
-            groups = _by_metadata(events)
-            self._index_metadata(groups)
-            hour = events[0].recorded_at_us // HOUR_US
-            if types.count(types[0]) == len(types) and events[-1].recorded_at_us // HOUR_US == hour:
-                # one type, one hour (the log is in time order): count per metadata group
-                self.counters.add_hour(
-                    types[0], hour, [(meta, len(run)) for meta, run in groups.values()]
-                )
-            else:
-                self.counters.add(events)
+            self._index_metadata(_by_metadata(events))
             self.indexed = stop
 
     def _index_metadata(self, groups: dict[int, tuple[Mapping[str, str], list[int]]]) -> None:
@@ -91,8 +82,28 @@ class SecondaryIndexes:
                         found.append(run)
             for value, parts in runs.items():
                 # one group (one metadata dict) per value is the usual case; several groups
-                # with the same value (an organization's users) are merged back in order
+                # with the same value (one tenant's several users) are merged back in order
                 index.extend(value, list(parts[0]) if len(parts) == 1 else sorted(chain(*parts)))
+
+    def search(
+        self, log: Sequence[RecordedEvent], visible: int, query: EventQuery, limit: int | None
+    ) -> Iterator[RecordedEvent]:
+        """Events of ``log[:visible]`` matching ``query``, ascending, up to ``limit``.
+
+        The time range is a bisection on the time-ordered log; then the most selective index
+        gives candidates and the other criteria are checked on each (see :meth:`matches`).
+        """
+        self.catch_up(log, visible)
+        lo, hi = max(query.after_position, 0), visible  # candidate positions are in (lo, hi]
+        if query.since is not None:
+            since_us = to_epoch_us(_aware(query.since, "since"))
+            lo = max(lo, bisect_left(log, since_us, 0, visible, key=_recorded_at_us))
+        if query.until is not None:
+            until_us = to_epoch_us(_aware(query.until, "until"))
+            hi = min(hi, bisect_right(log, until_us, 0, visible, key=_recorded_at_us))
+        if lo >= hi or limit == 0:
+            return iter(())
+        return self.matches(log, lo, hi, limit, query)
 
     def matches(
         self,
@@ -100,12 +111,7 @@ class SecondaryIndexes:
         lo: int,
         hi: int,
         limit: int | None,
-        *,
-        event_types: Sequence[str] | None,
-        stream_types: Sequence[str] | None,
-        correlation_id: str | None,
-        causation_id: str | None,
-        metadata: Mapping[str, str] | None,
+        query: EventQuery,
     ) -> Iterator[RecordedEvent]:
         """Events at positions in (lo, hi] matching every criterion, ascending, up to ``limit``.
 
@@ -114,6 +120,8 @@ class SecondaryIndexes:
         """
         candidates: list[Sequence[int] | _Union] = []
         checks: list[Callable[[RecordedEvent], bool]] = []
+        event_types, stream_types = query.event_types, query.stream_types
+        correlation_id, causation_id = query.correlation_id, query.causation_id
         if event_types:
             types = frozenset(event_types)
             candidates.append(_Union([self.by_type.get(t) for t in types]))
@@ -128,12 +136,13 @@ class SecondaryIndexes:
         if causation_id is not None:
             candidates.append(self.by_message_id.get(causation_id))
             checks.append(lambda e: e.causation_id == causation_id)
-        for field, value in (metadata or {}).items():
+        for field, value in (query.metadata or {}).items():
             index = self.by_metadata.get(field)
             if index is None:
                 raise ValidationError(
                     f"Metadata field {field!r} is not indexed; indexed fields: "
-                    f"{', '.join(self.metadata_fields) or 'none'} (set metadata_fields).",
+                    f"{', '.join(self.metadata_fields) or 'none'} (set the store's "
+                    "metadata_fields).",
                     field="metadata",
                 )
             candidates.append(index.get(value))
@@ -188,7 +197,7 @@ def _by_metadata(events: Sequence[RecordedEvent]) -> dict[int, tuple[Mapping[str
     """The events' positions grouped by metadata dict (one key per dict object).
 
     The store shares one metadata dict among the events with the same indexed values, so a
-    group is what the metadata indexes and the counters need once, instead of once per event.
+    group is what the metadata indexes need once, instead of once per event.
     """
     groups: dict[int, tuple[Mapping[str, str], list[int]]] = {}
     get = groups.get
@@ -204,3 +213,12 @@ def _by_metadata(events: Sequence[RecordedEvent]) -> dict[int, tuple[Mapping[str
 
 def _metadata_check(field: str, value: str) -> Callable[[RecordedEvent], bool]:
     return lambda event: event.metadata.get(field) == value
+
+
+_recorded_at_us = attrgetter("recorded_at_us")
+
+
+def _aware(when: datetime, name: str) -> datetime:
+    if not isinstance(when, datetime) or when.utcoffset() is None:
+        raise ValidationError(f"{name}={when!r} must be a timezone-aware datetime.", field=name)
+    return when

@@ -24,7 +24,7 @@ import google_crc32c
 import msgspec
 
 from eventram.errors import EventramError, ValidationError
-from eventram.snapshot import Snapshot
+from eventram.model.snapshot import Snapshot
 from eventram.store.journal.segment import fsync_directory
 
 __all__ = ["FileSnapshotStore", "LoadedSnapshot", "SnapshotFiles"]

@@ -1,17 +1,23 @@
-"""The EventStore port: what every backend promises, and the values its calls take and return."""
+"""The store's ports and the values they take and return.
+
+``EventStore`` is what writers and readers of streams use; ``EventIndex`` searches events by one
+``EventQuery``; ``Journal`` is where a store writes committed batches before showing them;
+``Restorable`` is what recovery loads a journal into. Every adapter (memory, journaled,
+PostgreSQL) passes the contract suites of the ports it implements.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Final, Protocol
 
 import msgspec
 
+from eventram.codec import EventRegistry
 from eventram.envelope import NewEvent, RecordedEvent
 from eventram.errors import InvalidExpectedVersionError
 from eventram.messages import Event
-from eventram.store.counters import EventStatistics
 
 __all__ = [
     "ANY",
@@ -20,11 +26,19 @@ __all__ = [
     "AppendRequest",
     "AppendResult",
     "BulkResult",
+    "CommitListener",
     "EventFilter",
+    "EventIndex",
+    "EventLike",
+    "EventQuery",
     "EventStore",
     "ExpectedVersion",
+    "Journal",
+    "Restorable",
     "check_expected_version",
     "describe_expected",
+    "result_of",
+    "version_matches",
 ]
 
 NO_STREAM: Final = -1
@@ -73,6 +87,12 @@ class AppendResult(msgspec.Struct, frozen=True):
     position: int
 
 
+def result_of(batch: Sequence[RecordedEvent]) -> AppendResult:
+    """What appending ``batch`` did (its stream, versions and positions)."""
+    first, last = batch[0], batch[-1]
+    return AppendResult(first.stream_id, first.version, last.version, first.position, last.position)
+
+
 class AppendRequest(msgspec.Struct, frozen=True, kw_only=True):
     """One stream's batch inside a bulk append."""
 
@@ -109,8 +129,37 @@ class EventFilter(msgspec.Struct, frozen=True):
             not self.stream_types or event.stream_type in self.stream_types
         )
 
+    def query(self, after_position: int = 0, limit: int | None = None) -> EventQuery:
+        """The :class:`EventQuery` of what the filter selects, after a position."""
+        return EventQuery(
+            event_types=sorted(self.event_types) if self.event_types else None,
+            stream_types=sorted(self.stream_types) if self.stream_types else None,
+            after_position=after_position,
+            limit=limit,
+        )
+
+
+class EventQuery(msgspec.Struct, frozen=True, kw_only=True):
+    """Which events to find: every given criterion must hold; None (or empty) means any.
+
+    ``since <= recorded_at <= until`` (aware datetimes); ``metadata`` fields must be among the
+    store's indexed ones. ``after_position`` is a paging cursor (the last position seen);
+    ``limit`` bounds ``find`` (None: no bound) and is ignored by ``count``.
+    """
+
+    event_types: Sequence[str] | None = None
+    stream_types: Sequence[str] | None = None
+    correlation_id: str | None = None
+    causation_id: str | None = None
+    metadata: Mapping[str, str] | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    after_position: int = 0
+    limit: int | None = 100
+
 
 CommitListener = Callable[[Sequence[RecordedEvent]], None]
+"""Called with each committed batch, in order, once it is visible."""
 
 
 class EventStore(Protocol):
@@ -162,52 +211,70 @@ class EventStore(Protocol):
         """The highest visible global position (0 when empty)."""
         ...
 
-    def find(
-        self,
-        *,
-        event_types: Sequence[str] | None = None,
-        stream_types: Sequence[str] | None = None,
-        correlation_id: str | None = None,
-        causation_id: str | None = None,
-        metadata: Mapping[str, str] | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        after_position: int = 0,
-        limit: int | None = 100,
-    ) -> list[RecordedEvent]:
-        """Events matching every given criterion, in global order, after a cursor position."""
-        ...
-
-    def count(
-        self,
-        *,
-        event_types: Sequence[str] | None = None,
-        stream_types: Sequence[str] | None = None,
-        correlation_id: str | None = None,
-        causation_id: str | None = None,
-        metadata: Mapping[str, str] | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-    ) -> int:
-        """How many events ``find`` would return without a limit."""
-        ...
-
-    def statistics(self, event_type: str, since: datetime, until: datetime) -> EventStatistics:
-        """Counts of one event type by hour, day, organization and user in a time range."""
-        ...
-
-    def trends(
-        self, event_type: str, since: datetime, until: datetime, interval: str = "day"
-    ) -> dict[str, int]:
-        """Counts of one event type per hour, day, week or month in a time range."""
-        ...
-
     def subscribe(
         self, after_position: int = 0, filter: EventFilter | None = None
     ) -> Iterator[RecordedEvent]:
         """Catch up from a position, then follow new events live, in order."""
         ...
 
-    def add_listener(self, listener: CommitListener) -> None:
-        """Call ``listener`` with each batch, in order, once it is visible."""
+
+class EventIndex(Protocol):
+    """Searches a store's events by one :class:`EventQuery`, in global order."""
+
+    def find(self, query: EventQuery) -> list[RecordedEvent]:
+        """Events matching every criterion of ``query``, in global order, up to its limit."""
+        ...
+
+    def count(self, query: EventQuery) -> int:
+        """How many events :meth:`find` would return without a limit."""
+        ...
+
+
+class Journal(Protocol):
+    """Where a store writes committed batches before they become visible."""
+
+    @property
+    def waits(self) -> bool:
+        """Whether a written frame must be waited for (``wait_durable``) before it is shown.
+
+        False when ``write`` alone is enough (the frame is in the OS and nothing more is
+        promised): the store then shows a batch as soon as it is written.
+        """
+        ...
+
+    def write(self, batches: Sequence[Sequence[RecordedEvent]]) -> int:
+        """Write batches as one frame; return a ticket for :meth:`wait_durable`; raise on error."""
+        ...
+
+    def wait_durable(self, ticket: int) -> None:
+        """Block until the frame of ``ticket`` (and every earlier frame) is durable."""
+        ...
+
+    def close(self) -> None:
+        """Make everything written durable and release the journal; called by the store's close."""
+        ...
+
+
+class Restorable(Protocol):
+    """What recovery loads committed events into (a store before it is shared)."""
+
+    @property
+    def event_registry(self) -> EventRegistry:
+        """The registry that decodes the events of this store (recovered envelopes use it)."""
+        ...
+
+    def restore_run(self, events: list[RecordedEvent], batches: Sequence[tuple[int, int]]) -> int:
+        """Load committed events given as the log holds them, in order, without checks.
+
+        ``batches`` gives the first and last positions of every batch of more than one event;
+        any other event is a batch of its own. Returns how many events were loaded.
+        """
+        ...
+
+    def restore(self, batches: Iterable[Sequence[RecordedEvent]]) -> int:
+        """Load committed batches, in order, without checks; return how many events."""
+        ...
+
+    def catch_up_indexes(self) -> None:
+        """Bring the secondary indexes up to date now, not at the first query."""
         ...
