@@ -11,8 +11,6 @@ from typing import Any
 
 import msgspec
 
-from eventram import EventStatistics
-
 __all__ = [
     "EventSearchResult",
     "EventStatistics",
@@ -112,6 +110,16 @@ class EventSearchResult(msgspec.Struct, frozen=True, kw_only=True):
     total: int
     page: int
     size: int
+
+
+class EventStatistics(msgspec.Struct, frozen=True, kw_only=True):
+    """Counts of one event type over a time range (the seeds' ``getEventStatistics``)."""
+
+    total: int
+    by_hour: dict[str, int]
+    by_day: dict[str, int]
+    by_organization: dict[str, int]
+    by_user: dict[str, int]
 
 
 class EventTrends(msgspec.Struct, frozen=True, kw_only=True):

@@ -42,7 +42,9 @@ from eventram.errors import (
 from eventram.exitcodes import EXIT_CODES, exit_code_for, run_cli
 from eventram.messages import Command, Event, Query
 from eventram.readmodel import (
+    Breakdown,
     Collection,
+    CounterTable,
     Filter,
     HashIndex,
     Page,
@@ -50,6 +52,8 @@ from eventram.readmodel import (
     SortedIndex,
     SortKey,
     TextIndex,
+    Totals,
+    Trend,
 )
 from eventram.repository import Repository
 from eventram.snapshot import InMemorySnapshotStore, Snapshot, SnapshotStore
@@ -64,7 +68,6 @@ from eventram.store.base import (
     EventFilter,
     EventStore,
 )
-from eventram.store.counters import EventStatistics
 from eventram.store.memory import InMemoryEventStore
 from eventram.store.subscription import Subscription
 
@@ -76,12 +79,14 @@ __all__ = [
     "Aggregate",
     "AppendRequest",
     "AppendResult",
+    "Breakdown",
     "BulkResult",
     "Collection",
     "Command",
     "CommandBus",
     "ConcurrencyError",
     "CorrelationMiddleware",
+    "CounterTable",
     "DecodeError",
     "DomainError",
     "DuplicateEventIdError",
@@ -91,7 +96,6 @@ __all__ = [
     "EventBus",
     "EventFilter",
     "EventRegistry",
-    "EventStatistics",
     "EventStore",
     "EventramError",
     "FileSnapshotStore",
@@ -129,6 +133,8 @@ __all__ = [
     "StoreClosedError",
     "Subscription",
     "TextIndex",
+    "Totals",
+    "Trend",
     "UnregisteredEventError",
     "ValidationError",
     "current_context",

@@ -13,10 +13,23 @@ sorted and paged; every read reports the versions it saw, so caches can check fr
     payments.put({"payment_id": "p-1", "organization_id": "org-1", "status": "processed",
                   "amount": Decimal("12.50")})
     page = payments.search(Search(filter=eq("organization_id", "org-1"), sort=(desc("amount"),)))
+
+A :class:`CounterTable` keeps counts and Decimal sums by configured dimensions and time buckets
+(hour, day, week, month), answering statistics and trends at the cost of the buckets read.
 """
 
 from eventram.readmodel.bulk import BulkWriter
 from eventram.readmodel.collection import Collection
+from eventram.readmodel.counters import (
+    EXACT,
+    Breakdown,
+    CounterTable,
+    EdgeReader,
+    Fact,
+    Totals,
+    Trend,
+    Where,
+)
 from eventram.readmodel.indexes import HashIndex, IndexSpec, SortedIndex, TextIndex
 from eventram.readmodel.query import (
     Condition,
@@ -46,11 +59,16 @@ from eventram.readmodel.results import (
 )
 
 __all__ = [
+    "EXACT",
+    "Breakdown",
     "Bucket",
     "BulkWriter",
     "Collection",
     "Condition",
+    "CounterTable",
     "Counts",
+    "EdgeReader",
+    "Fact",
     "Filter",
     "HashIndex",
     "IndexSpec",
@@ -64,6 +82,9 @@ __all__ = [
     "Summary",
     "TextIndex",
     "TimeSeries",
+    "Totals",
+    "Trend",
+    "Where",
     "asc",
     "contains",
     "desc",

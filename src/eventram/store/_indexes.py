@@ -1,7 +1,7 @@
-"""The store's secondary indexes and counters, built lazily by readers, and the find planner.
+"""The store's secondary indexes, built lazily by readers, and the find planner.
 
 Appends only log events; the first reader that needs an index (``find``, ``count``, filtered
-``read_all``, statistics) indexes what became visible since the last one, in one pass. That
+``read_all``) indexes what became visible since the last one, in one pass. That
 costs what indexing each append would have cost, without the per-call overhead, and only when
 someone reads.
 """
@@ -17,13 +17,12 @@ from itertools import chain
 from eventram.envelope import RecordedEvent
 from eventram.errors import ValidationError
 from eventram.store._posting import PostingIndex
-from eventram.store.counters import HOUR_US, EventCounters
 
 __all__ = ["SecondaryIndexes"]
 
 
 class SecondaryIndexes:
-    """Posting indexes by event type, stream type, message id and metadata, plus counters."""
+    """Posting indexes by event type, stream type, message id and metadata."""
 
     def __init__(self, metadata_fields: Sequence[str]) -> None:
         self.metadata_fields = tuple(metadata_fields)
@@ -36,9 +35,7 @@ class SecondaryIndexes:
         self.by_metadata: dict[str, PostingIndex[str]] = {
             f: PostingIndex() for f in self.metadata_fields
         }
-        org, user = (*self.metadata_fields, "organization_id", "user_id")[:2]
-        self.counters = EventCounters(org, user)
-        self.indexed = 0  # every index and the counters hold each position up to this one
+        self.indexed = 0  # every index holds each position up to this one
         self._lock = threading.Lock()
 
     def catch_up(self, log: Sequence[RecordedEvent], stop: int) -> None:
@@ -65,16 +62,7 @@ class SecondaryIndexes:
                     by_message_id.add(correlation, event.position)
                 if causation is not None and causation != correlation:
                     by_message_id.add(causation, event.position)
-            groups = _by_metadata(events)
-            self._index_metadata(groups)
-            hour = events[0].recorded_at_us // HOUR_US
-            if types.count(types[0]) == len(types) and events[-1].recorded_at_us // HOUR_US == hour:
-                # one type, one hour (the log is in time order): count per metadata group
-                self.counters.add_hour(
-                    types[0], hour, [(meta, len(run)) for meta, run in groups.values()]
-                )
-            else:
-                self.counters.add(events)
+            self._index_metadata(_by_metadata(events))
             self.indexed = stop
 
     def _index_metadata(self, groups: dict[int, tuple[Mapping[str, str], list[int]]]) -> None:
@@ -188,7 +176,7 @@ def _by_metadata(events: Sequence[RecordedEvent]) -> dict[int, tuple[Mapping[str
     """The events' positions grouped by metadata dict (one key per dict object).
 
     The store shares one metadata dict among the events with the same indexed values, so a
-    group is what the metadata indexes and the counters need once, instead of once per event.
+    group is what the metadata indexes need once, instead of once per event.
     """
     groups: dict[int, tuple[Mapping[str, str], list[int]]] = {}
     get = groups.get

@@ -1,7 +1,7 @@
-"""The reading side of the in-memory event store: streams, the log, ``find`` and statistics.
+"""The reading side of the in-memory event store: streams, the log and ``find``.
 
 Every read is bounded by the visible watermark (``_visible``), so a reader never sees half a
-batch; the secondary indexes and counters are brought up to it on demand (``_catch_up``).
+batch; the secondary indexes are brought up to it on demand (``_catch_up``).
 The store's writing side (``memory.InMemoryEventStore``) owns the state read here.
 """
 
@@ -18,7 +18,6 @@ from eventram.errors import ValidationError
 from eventram.store._indexes import SecondaryIndexes
 from eventram.store._short_path import Stream, stream_events
 from eventram.store.base import EventFilter
-from eventram.store.counters import EventStatistics
 
 __all__ = ["StoreReading"]
 
@@ -33,7 +32,7 @@ class StoreReading:
     _indexes: SecondaryIndexes
 
     def _catch_up(self, position: int) -> None:
-        """Bring the secondary indexes and counters up to ``position`` (see SecondaryIndexes)."""
+        """Bring the secondary indexes up to ``position`` (see SecondaryIndexes)."""
         self._indexes.catch_up(self._log, min(position, self._visible))
 
     def last_position(self) -> int:
@@ -213,21 +212,6 @@ class StoreReading:
             causation_id=causation_id,
             metadata=metadata,
         )
-
-    def statistics(self, event_type: str, since: datetime, until: datetime) -> EventStatistics:
-        """Counts of ``event_type`` by hour, day, organization and user in a time range."""
-        self._catch_up(self._visible)
-        return self._indexes.counters.statistics(event_type, since, until, self._scan_type)
-
-    def trends(
-        self, event_type: str, since: datetime, until: datetime, interval: str = "day"
-    ) -> dict[str, int]:
-        """Counts of ``event_type`` per hour, day, week or month in a time range."""
-        self._catch_up(self._visible)
-        return self._indexes.counters.trends(event_type, since, until, interval, self._scan_type)
-
-    def _scan_type(self, event_type: str, since: datetime, until: datetime) -> list[RecordedEvent]:
-        return self.find(event_types=[event_type], since=since, until=until, limit=None)
 
 
 _recorded_at_us = attrgetter("recorded_at_us")

@@ -11,7 +11,6 @@ import msgspec
 from eventram.envelope import NewEvent, RecordedEvent
 from eventram.errors import InvalidExpectedVersionError
 from eventram.messages import Event
-from eventram.store.counters import EventStatistics
 
 __all__ = [
     "ANY",
@@ -190,16 +189,6 @@ class EventStore(Protocol):
         until: datetime | None = None,
     ) -> int:
         """How many events ``find`` would return without a limit."""
-        ...
-
-    def statistics(self, event_type: str, since: datetime, until: datetime) -> EventStatistics:
-        """Counts of one event type by hour, day, organization and user in a time range."""
-        ...
-
-    def trends(
-        self, event_type: str, since: datetime, until: datetime, interval: str = "day"
-    ) -> dict[str, int]:
-        """Counts of one event type per hour, day, week or month in a time range."""
         ...
 
     def subscribe(

@@ -1,14 +1,14 @@
-"""InMemoryEventStore: streams, a global log, indexes, counters and subscriptions, in memory.
+"""InMemoryEventStore: streams, a global log, indexes and subscriptions, in memory.
 
 Appends are serialised by one lock; each batch is journaled (when a journal is attached) before
 it is inserted, and becomes visible to readers only when it is durable under the journal's
 policy. Readers bound every read by the visible watermark, so they never see half a batch.
 
 An append touches only the log, its stream and the event-id index. The secondary indexes (event
-type, stream type, correlation/causation, metadata) and the counters follow the visible log
+type, stream type, correlation/causation, metadata) follow the visible log
 lazily: the first reader that needs them indexes what became visible since the last one, in one
 pass, under an index lock (see ``_catch_up``); other readers take no lock. The reads themselves
-(streams, the log, ``find``, statistics) are in ``_reading``; preparing a batch is in
+(streams, the log, ``find``) are in ``_reading``; preparing a batch is in
 ``_append`` and ``_short_path``.
 """
 
@@ -82,9 +82,8 @@ utc_now: Callable[[], datetime] = partial(datetime.now, UTC)
 class InMemoryEventStore(StoreReading):
     """The event store, held in memory, optionally journaled to disk.
 
-    ``metadata_fields`` are the metadata keys indexed for :meth:`find` (and the first two,
-    organization and user, are those the statistics count by). ``clock`` gives each batch its
-    ``recorded_at``; the log stays time-ordered even if the clock steps back.
+    ``metadata_fields`` are the metadata keys indexed for :meth:`find`. ``clock`` gives each
+    batch its ``recorded_at``; the log stays time-ordered even if the clock steps back.
     """
 
     def __init__(
@@ -281,7 +280,7 @@ class InMemoryEventStore(StoreReading):
     def _insert(self, batch: list[RecordedEvent]) -> None:
         """Add a batch to the log, its stream and the id index (not yet visible to readers).
 
-        The other indexes and the counters follow the visible log lazily (``_catch_up``).
+        The other indexes follow the visible log lazily (``_catch_up``).
         """
         first = batch[0]
         if len(batch) == 1:
@@ -431,7 +430,7 @@ class InMemoryEventStore(StoreReading):
         return len(events)
 
     def catch_up_indexes(self) -> None:
-        """Bring the secondary indexes and counters up to date now (they otherwise follow lazily).
+        """Bring the secondary indexes up to date now (they otherwise follow lazily).
 
         After a large restore, so that the first query does not pay for indexing everything.
         """
