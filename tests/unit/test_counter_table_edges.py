@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from eventram import ValidationError
 from eventram.readmodel import Breakdown, CounterTable, Fact, Totals
-from eventram.readmodel.timebuckets import bucket_key
+from eventram.readmodel.timebuckets import INTERVALS, bucket_key
 
 T0 = datetime(2024, 3, 1, tzinfo=UTC)
 DIMENSIONS = ("event_type", "tenant", "actor")
@@ -215,3 +218,133 @@ def test_trends_refuse_an_unknown_interval_before_any_work(log: Log) -> None:
         log.trend("Paid", T0, T0 + timedelta(minutes=40), "fortnight")
 
     assert log.scans == []
+
+
+# -- snapshots -------------------------------------------------------------------------------
+
+
+def test_a_restored_table_answers_as_the_one_dumped_and_keeps_counting(log: Log) -> None:
+    for minutes in range(0, 60 * 24 * 40, 97):
+        log.add(_fact(T0 + timedelta(minutes=minutes), tenant=f"o-{minutes % 3}"))
+    copy = Log()
+    copy.facts = list(log.facts)
+
+    copy.table.restore(log.table.dump())
+    since, until = T0 + timedelta(minutes=30), T0 + timedelta(days=33, minutes=7)
+
+    assert copy.statistics("Paid", since, until) == log.statistics("Paid", since, until)
+    assert copy.table.version == log.table.version
+    later = _fact(T0 + timedelta(days=2), tenant="o-1")
+    log.add(later)
+    copy.add(later)
+    assert copy.statistics("Paid", since, until) == log.statistics("Paid", since, until)
+
+
+def test_a_snapshot_of_another_shape_is_refused(log: Log) -> None:
+    log.add(_fact(T0))
+    other = CounterTable("events", ("event_type", "tenant"))
+
+    with pytest.raises(ValidationError, match="does not fit"):
+        other.restore(log.table.dump())
+
+
+# -- property: the table equals a scan of the facts ------------------------------------------
+
+TYPES = ("Paid", "Refunded")
+TENANTS = ("o-1", "o-2", "o-3")
+SPAN_MINUTES = 60 * 24 * 70
+
+facts = st.builds(
+    lambda minutes, seconds, event_type, tenant, actor, cents: Fact(
+        T0 + timedelta(minutes=minutes, seconds=seconds),
+        {"event_type": event_type, "tenant": tenant, "actor": actor},
+        {"amount": Decimal(cents).scaleb(-2)},
+    ),
+    st.integers(0, SPAN_MINUTES),
+    st.integers(0, 59),
+    st.sampled_from(TYPES),
+    st.sampled_from(TENANTS),
+    st.sampled_from(("u-1", "u-2")),
+    st.integers(0, 10**6),
+)
+moments = st.none() | st.integers(-90, SPAN_MINUTES + 90).map(
+    lambda m: T0 + timedelta(minutes=m, seconds=m % 61)
+)
+wheres = st.fixed_dictionaries(
+    {},
+    optional={
+        "tenant": st.sampled_from(TENANTS),
+        "event_type": st.lists(st.sampled_from(TYPES), min_size=1, unique=True),
+    },
+)
+
+
+def _in(
+    fact: Fact, since: datetime | None, until: datetime | None, where: Mapping[str, object]
+) -> bool:
+    wanted = {k: [v] if isinstance(v, str) else v for k, v in where.items()}
+    return (
+        (since is None or since <= fact.at)
+        and (until is None or fact.at <= until)
+        and all(fact.dimensions[k] in v for k, v in wanted.items())  # type: ignore[operator]
+    )
+
+
+def _naive(chosen: list[Fact], label: Callable[[Fact], str]) -> dict[str, tuple[int, Decimal]]:
+    found: dict[str, tuple[int, Decimal]] = {}
+    for fact in chosen:
+        count, total = found.get(label(fact), (0, Decimal(0)))
+        found[label(fact)] = (count + 1, total + fact.amounts["amount"])
+    return dict(sorted(found.items()))
+
+
+def _pairs(found: Mapping[str, Totals]) -> dict[str, tuple[int, Decimal]]:
+    return {k: (v.count, v.sums["amount"]) for k, v in found.items()}
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(facts, max_size=50),
+    st.sets(st.integers(0, 49)),
+    moments,
+    moments,
+    wheres,
+    st.sampled_from([None, "tenant", ("tenant", "event_type")]),
+    st.sampled_from(INTERVALS),
+)
+def test_exact_answers_equal_a_scan_of_the_facts(
+    added: list[Fact],
+    retracted: set[int],
+    a: datetime | None,
+    b: datetime | None,
+    where: dict[str, object],
+    partition_by: str | tuple[str, ...] | None,
+    interval: str,
+) -> None:
+    since, until = (min(a, b), max(a, b)) if a is not None and b is not None else (a, b)
+    live = list(added)
+    table = CounterTable(
+        "t", DIMENSIONS, ("amount",), partition_by=partition_by, edges=lambda s, u, w: live
+    )
+    for fact in added:
+        table.add(fact)
+    for n in sorted(retracted, reverse=True):
+        if n < len(live):
+            table.retract(live.pop(n))
+    chosen = [f for f in live if _in(f, since, until, where)]
+
+    found = table.breakdown(
+        since, until, where=where, by=("actor", ("tenant", "event_type")), per=(interval,)
+    )
+    trend = table.trend(since, until, interval, where=where)
+
+    assert (found.total.count, found.total.sums["amount"]) == (
+        len(chosen),
+        sum((f.amounts["amount"] for f in chosen), Decimal(0)),
+    )
+    assert _pairs(found.by["actor"]) == _naive(chosen, lambda f: f.dimensions["actor"])
+    assert _pairs(found.by["tenant|event_type"]) == _naive(
+        chosen, lambda f: f"{f.dimensions['tenant']}|{f.dimensions['event_type']}"
+    )
+    expected = _naive(chosen, lambda f: bucket_key(f.at, interval))
+    assert _pairs(found.per[interval]) == expected == _pairs(trend.buckets)

@@ -35,7 +35,7 @@ EntityKey = Callable[[RecordedEvent], str | None]
 
 
 def by_stream(envelope: RecordedEvent) -> str:
-    """Entity key: the stream id (one fact per aggregate, e.g. per payment)."""
+    """Entity key: the stream id (one fact per aggregate)."""
     return envelope.stream_id
 
 
