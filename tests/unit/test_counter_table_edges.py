@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from eventram import ValidationError
-from eventram.readmodel import Breakdown, CounterTable, Fact, Totals
+from eventram.readmodel import Breakdown, CounterTable, Fact, Totals, Where
 from eventram.readmodel.timebuckets import INTERVALS, bucket_key
 
 T0 = datetime(2024, 3, 1, tzinfo=UTC)
@@ -279,14 +279,12 @@ wheres = st.fixed_dictionaries(
 )
 
 
-def _in(
-    fact: Fact, since: datetime | None, until: datetime | None, where: Mapping[str, object]
-) -> bool:
+def _in(fact: Fact, since: datetime | None, until: datetime | None, where: Where) -> bool:
     wanted = {k: [v] if isinstance(v, str) else v for k, v in where.items()}
     return (
         (since is None or since <= fact.at)
         and (until is None or fact.at <= until)
-        and all(fact.dimensions[k] in v for k, v in wanted.items())  # type: ignore[operator]
+        and all(fact.dimensions[k] in v for k, v in wanted.items())
     )
 
 
@@ -317,7 +315,7 @@ def test_exact_answers_equal_a_scan_of_the_facts(
     retracted: set[int],
     a: datetime | None,
     b: datetime | None,
-    where: dict[str, object],
+    where: Where,
     partition_by: str | tuple[str, ...] | None,
     interval: str,
 ) -> None:
