@@ -1,9 +1,9 @@
 """The buckets of a counter table: per partition, per level, bucket index -> key -> cell.
 
-A cell is ``[count, sum_0, sum_1, ...]``; each bucket also keeps its total under the empty
-key, so a query that breaks nothing down reads one cell per bucket. Buckets and cells are
-kept once created (a cell back at count 0 is skipped by reads), so a fact moving back and
-forth never reshapes the sorted index of buckets. Callers hold the table's lock.
+A cell is ``[count, sum_0, sum_1, ...]``. A cell whose count falls back to 0 is dropped, and
+so is a bucket left without cells, so the table's size follows the buckets and dimension
+values in use (a fact that moves is counted in its new cell before it leaves its old one, so
+a bucket they share never empties in between). Callers hold the table's lock.
 """
 
 from __future__ import annotations
@@ -40,13 +40,17 @@ class _Partition:
         self.buckets: tuple[dict[int, dict[Key, Cell]], ...] = ({}, {}, {})
         self.order: tuple[SortedList, ...] = (SortedList(), SortedList(), SortedList())
 
-    def bucket(self, level: int, index: int, width: int) -> dict[Key, Cell]:
+    def bucket(self, level: int, index: int) -> dict[Key, Cell]:
         buckets = self.buckets[level]
         cells = buckets.get(index)
         if cells is None:
-            cells = buckets[index] = {(): zero(width)}
+            cells = buckets[index] = {}
             self.order[level].add(index)
         return cells
+
+    def drop(self, level: int, index: int) -> None:
+        del self.buckets[level][index]
+        self.order[level].remove(index)
 
 
 def zero(width: int) -> Cell:
@@ -77,14 +81,18 @@ class Cells:
             partition = self._partitions[name] = _Partition()
         move = EXACT.add if sign > 0 else EXACT.subtract
         for level, index in ((0, hour), (1, hour // 24), (2, month)):
-            cells = partition.bucket(level, index, self.width)
-            for cell_key in (key, ()):
-                cell = cells.get(cell_key)
-                if cell is None:
-                    cell = cells[cell_key] = zero(self.width)
-                cell[0] += sign
+            cells = partition.bucket(level, index)
+            cell = cells.get(key)
+            if cell is None:
+                cell = cells[key] = zero(self.width)
+            cell[0] += sign
+            if cell[0]:
                 for i, amount in enumerate(amounts, 1):
                     cell[i] = move(cell[i], amount)
+            else:
+                del cells[key]
+                if not cells:
+                    partition.drop(level, index)
 
     def _chosen(self, names: Sequence[str] | None) -> list[_Partition]:
         if names is None:
@@ -99,43 +107,31 @@ class Cells:
         return min(o[0] for o in used), max(o[-1] for o in used) + 1
 
     def pick(
-        self, pieces: Sequence[Piece], names: Sequence[str] | None, checks: Checks, totals: bool
+        self, pieces: Sequence[Piece], names: Sequence[str] | None, checks: Checks
     ) -> list[Picked]:
-        """Copies of the matching, non-empty cells of each bucket of ``pieces``.
-
-        With ``totals`` and no check left once the partitions are chosen, each bucket answers
-        with its total cell alone.
-        """
-        use_totals = totals and not checks
+        """Copies of the matching, non-empty cells of each bucket of ``pieces``."""
         found: list[Picked] = []
         chosen = self._chosen(names)
         for level, start, stop in pieces:
             for partition in chosen:
                 buckets = partition.buckets[level]
                 for index in partition.order[level].irange(start, stop, (True, False)):
-                    cells = buckets[index]
-                    picked: list[tuple[Key, Cell]]
-                    if use_totals:
-                        total = cells[()]
-                        picked = [((), list(total))] if total[0] else []
-                    else:
-                        picked = [
-                            (key, list(cell))
-                            for key, cell in cells.items()
-                            if key and cell[0] and all(key[i] in ok for i, ok in checks)
-                        ]
+                    picked = [
+                        (key, list(cell))
+                        for key, cell in buckets[index].items()
+                        if cell[0] and all(key[i] in ok for i, ok in checks)
+                    ]
                     if picked:
                         found.append((level, index, picked))
         return found
 
     def rows(self) -> Iterator[Row]:
-        """Every cell worth keeping as plain data (for snapshots)."""
+        """Every cell as plain data (for snapshots)."""
         for name, partition in self._partitions.items():
             for level, buckets in enumerate(partition.buckets):
                 for index, bucket in buckets.items():
                     for key, cell in bucket.items():
-                        if cell[0] or not key:
-                            yield name, level, index, list(key), cell[0], cell[1:]
+                        yield name, level, index, list(key), cell[0], cell[1:]
 
     def put_row(self, row: Row, key: Key) -> None:
         """Put back one cell that :meth:`rows` gave (``key`` is its interned key)."""
@@ -143,4 +139,4 @@ class Cells:
         partition = self._partitions.get(name)
         if partition is None:
             partition = self._partitions[name] = _Partition()
-        partition.bucket(level, index, self.width)[key] = [count, *sums]
+        partition.bucket(level, index)[key] = [count, *sums]
