@@ -239,15 +239,19 @@ class CounterTable:
             picked = self._cells.pick(decompose(first, stop, coarsest), names, checks)
         if self.edges is not None:
             for lo, hi in span.edges:
-                picked.extend(self._edge_cells(lo, hi, allowed))
+                picked.extend(self._edge_cells(self.edges, lo, hi, allowed))
         return picked
 
     def _edge_cells(
-        self, since: datetime, until: datetime, allowed: dict[int, frozenset[str]]
+        self,
+        edges: EdgeReader,
+        since: datetime,
+        until: datetime,
+        allowed: dict[int, frozenset[str]],
     ) -> Iterable[Picked]:
-        assert self.edges is not None
+        """One single-fact cell per fact the edge reader gives in ``[since, until]``."""
         where = {self.dimensions[i]: values for i, values in allowed.items()}
-        for fact in self.edges(since, until, where):
+        for fact in edges(since, until, where):
             at, key, amounts, hour, _ = self._encode(fact)
             if since <= at <= until and all(key[i] in ok for i, ok in allowed.items()):
                 yield Level.HOUR, hour, [(key, [1, *amounts])]
