@@ -65,3 +65,18 @@ def test_engine_never_imports_billing_nor_points_backwards(path: Path) -> None:
         if module == package or module.startswith(package + "."):
             wrong = [n for n in imported if n.startswith(forbidden)]
             assert not wrong, f"{module} must not import {wrong}"
+
+
+ANALYTICS_MODULES = [
+    *sorted((SRC / "eventram" / "readmodel" / "counters").glob("*.py")),
+    SRC / "eventram" / "readmodel" / "timebuckets.py",
+    SRC / "eventram" / "projection" / "_counting.py",
+]
+APPLICATION_WORDS = ("organization", "user", "payment", "currency", "tenant")
+
+
+@pytest.mark.parametrize("path", ANALYTICS_MODULES, ids=str)
+def test_the_counter_table_names_no_application_dimension(path: Path) -> None:
+    text = path.read_text().lower()
+    named = [word for word in APPLICATION_WORDS if word in text]
+    assert not named, f"{path} names {named}: dimensions are the application's configuration"
