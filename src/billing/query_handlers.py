@@ -10,6 +10,7 @@ another organization is "not found", so its existence never leaks across tenants
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from decimal import Decimal
 from typing import Any
 
 import msgspec
@@ -142,7 +143,7 @@ def _counts(found: Mapping[str, Totals]) -> dict[str, int]:
     return {name: totals.count for name, totals in found.items()}
 
 
-def _sums(found: Mapping[str, Totals], amount: str) -> dict[str, Any]:
+def _sums(found: Mapping[str, Totals], amount: str) -> dict[str, Decimal]:
     return {name: totals.sums[amount] for name, totals in found.items()}
 
 
