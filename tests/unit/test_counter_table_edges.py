@@ -346,3 +346,29 @@ def test_exact_answers_equal_a_scan_of_the_facts(
     )
     expected = _naive(chosen, lambda f: bucket_key(f.at, interval))
     assert _pairs(found.per[interval]) == expected == _pairs(trend.buckets)
+
+
+def test_a_table_without_dimensions_counts_each_fact_once() -> None:
+    table = CounterTable("all", ())
+    table.add(Fact(T0, {}))
+    table.add(Fact(T0 + timedelta(days=1), {}))
+
+    table.retract(Fact(T0, {}))
+
+    assert table.breakdown().total.count == 1
+    assert _counts(table.trend(T0, T0 + timedelta(days=2), "day").buckets) == {"2024-03-02": 1}
+
+
+def test_the_table_keeps_only_the_buckets_in_use(log: Log) -> None:
+    facts = [_fact(T0 + timedelta(hours=h), tenant=f"o-{h % 2}", actor="u") for h in range(50)]
+    empty = CounterTable("events", DIMENSIONS).dump()
+    log.add(*facts)
+    moved = facts[0].replace(tenant="o-9")
+    log.table.move(facts[0], moved)
+
+    for fact in (moved, *facts[1:]):
+        log.table.retract(fact)
+
+    assert log.table.breakdown().total.count == 0
+    # the same image as a new table's but for its version (a one-byte integer either way)
+    assert len(log.table.dump()) == len(empty)

@@ -1,9 +1,12 @@
 """The buckets of a counter table: per partition, per level, bucket index -> key -> cell.
 
-A cell is ``[count, sum_0, sum_1, ...]``. A cell whose count falls back to 0 is dropped, and
-so is a bucket left without cells, so the table's size follows the buckets and dimension
-values in use (a fact that moves is counted in its new cell before it leaves its old one, so
-a bucket they share never empties in between). Callers hold the table's lock.
+A cell is ``[count, sum_0, sum_1, ...]``. A bucket holding two cells or more also keeps their
+total under the empty key, so a query that breaks nothing down reads one cell per bucket (the
+total, or the bucket's only cell); most hour buckets hold one cell, and keep no total. A cell
+whose count falls back to 0 is dropped, and so is a bucket left empty, so the table's size
+follows the buckets and dimension values in use (a fact that moves is counted in its new cell
+before it leaves its old one, so a bucket they share never empties in between). Callers hold
+the table's lock.
 """
 
 from __future__ import annotations
@@ -85,14 +88,19 @@ class Cells:
             cell = cells.get(key)
             if cell is None:
                 cell = cells[key] = zero(self.width)
-            cell[0] += sign
-            if cell[0]:
+                if len(cells) == 2:  # a second cell: the bucket starts keeping a total
+                    cells[()] = list(next(c for k, c in cells.items() if k != key))
+            total = cells.get(()) if key else None
+            for counted in (cell,) if total is None else (cell, total):
+                counted[0] += sign
                 for i, amount in enumerate(amounts, 1):
-                    cell[i] = move(cell[i], amount)
-            else:
+                    counted[i] = move(counted[i], amount)
+            if not cell[0]:
                 del cells[key]
                 if not cells:
                     partition.drop(level, index)
+                elif total is not None and len(cells) == 2:  # one cell left: its own total
+                    del cells[()]
 
     def _chosen(self, names: Sequence[str] | None) -> list[_Partition]:
         if names is None:
@@ -107,20 +115,31 @@ class Cells:
         return min(o[0] for o in used), max(o[-1] for o in used) + 1
 
     def pick(
-        self, pieces: Sequence[Piece], names: Sequence[str] | None, checks: Checks
+        self, pieces: Sequence[Piece], names: Sequence[str] | None, checks: Checks, totals: bool
     ) -> list[Picked]:
-        """Copies of the matching, non-empty cells of each bucket of ``pieces``."""
+        """Copies of the matching, non-empty cells of each bucket of ``pieces``.
+
+        With ``totals`` and no check left once the partitions are chosen, each bucket answers
+        with its total cell alone.
+        """
+        use_totals = totals and not checks
         found: list[Picked] = []
         chosen = self._chosen(names)
         for level, start, stop in pieces:
             for partition in chosen:
                 buckets = partition.buckets[level]
                 for index in partition.order[level].irange(start, stop, (True, False)):
-                    picked = [
-                        (key, list(cell))
-                        for key, cell in buckets[index].items()
-                        if cell[0] and all(key[i] in ok for i, ok in checks)
-                    ]
+                    cells = buckets[index]
+                    picked: list[tuple[Key, Cell]]
+                    if use_totals:
+                        total = cells.get(()) or next(iter(cells.values()))
+                        picked = [((), list(total))] if total[0] else []
+                    else:
+                        picked = [
+                            (key, list(cell))
+                            for key, cell in cells.items()
+                            if key and cell[0] and all(key[i] in ok for i, ok in checks)
+                        ]
                     if picked:
                         found.append((level, index, picked))
         return found

@@ -205,7 +205,7 @@ class CounterTable:
         coarsest = min([coarsest_for(interval) for interval in per], default=Level.MONTH)
         span = self._span(since, until)
         tally = Tally(1 + len(self.amounts), groups, per)
-        tally.add(self._read(span, coarsest, where))
+        tally.add(self._read(span, coarsest, where, totals=not groups))
         total, split, buckets = tally.results(self.amounts)
         return Breakdown(span.since, span.until, total, split, buckets)
 
@@ -224,7 +224,9 @@ class CounterTable:
     def _span(self, since: datetime | None, until: datetime | None) -> Span:
         return widened_span(since, until) if self.edges is None else exact_span(since, until)
 
-    def _read(self, span: Span, coarsest: Level, where: Where | None) -> list[Picked]:
+    def _read(
+        self, span: Span, coarsest: Level, where: Where | None, *, totals: bool
+    ) -> list[Picked]:
         """The matching cells of the buckets in range, then one cell per fact at the edges."""
         names, checks, allowed = self._plan(where)
         with self._lock:
@@ -236,7 +238,7 @@ class CounterTable:
                 else:
                     first = bounds[0] if first is None else first
                     stop = bounds[1] if stop is None else stop
-            picked = self._cells.pick(decompose(first, stop, coarsest), names, checks)
+            picked = self._cells.pick(decompose(first, stop, coarsest), names, checks, totals)
         if self.edges is not None:
             for lo, hi in span.edges:
                 picked.extend(self._edge_cells(self.edges, lo, hi, allowed))
