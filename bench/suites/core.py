@@ -61,7 +61,7 @@ def _per_call(repeat: int, prepare: Callable[[], Body]) -> Sampler:
 
 
 def _indexed(store: InMemoryEventStore) -> None:
-    """Bring the store's lazy indexes and counters up to date: part of what appends cost."""
+    """Bring the store's lazy indexes up to date: part of what appends cost."""
     store.find(EventQuery(event_types=[PaymentRequested.event_type], limit=1))
 
 
@@ -438,7 +438,7 @@ def bulk_appends(bench: Bench, count: int) -> None:
         anchor_name="floor: slotted envelope + list + 3 dict indexes",
         target=0.5,
         note="ours also encodes payloads, makes event ids, checks versions and keeps every "
-        "index, the time log and the counters",
+        "index and the time log",
     )
 
 
@@ -630,7 +630,7 @@ def _es_memory(count: int) -> Callable[[], object]:
 def memory(bench: Bench, count: int) -> None:
     """Bytes retained per stored event (tracemalloc), ``count`` events of ``count / 2`` payments.
 
-    Everything the store keeps counts: envelopes, encoded payloads, ids, indexes, counters.
+    Everything the store keeps counts: envelopes, encoded payloads, ids, indexes.
     Each payment is requested then processed in two appends (two commands); the anchor saves
     the same two events (it keeps no correlation or causation ids).
     """

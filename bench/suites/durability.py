@@ -506,7 +506,7 @@ def recovery(bench: Bench, root: Path, events: int) -> None:
 
     The journal is written once (untimed), one append per event, like command cycles write it;
     each trial opens a store on it (lock, read, check CRCs and positions, decode, rebuild the
-    log, streams, indexes and counters) and closes it. The OS page cache is warm.
+    log, streams and indexes) and closes it. The OS page cache is warm.
     """
     directory = root / "recovery"
     _build_journal(directory, events)

@@ -27,8 +27,6 @@ from bench.payment import PaymentProcessed, PaymentRefunded, PaymentRequested
 from eventram import AppendRequest, InMemoryEventStore, Query, QueryBus, RecordedEvent
 from eventram.cache import CachePolicy, LRUCache, QueryCacheMiddleware, RedisCache
 from eventram.projection import (
-    CounterTable,
-    Fact,
     LiveVersions,
     Mode,
     Projection,
@@ -36,7 +34,19 @@ from eventram.projection import (
     ProjectionHandle,
     counters_projection,
 )
-from eventram.readmodel import Collection, HashIndex, Search, SortedIndex, desc, eq, gte, is_in, lte
+from eventram.readmodel import (
+    Collection,
+    CounterTable,
+    Fact,
+    HashIndex,
+    Search,
+    SortedIndex,
+    desc,
+    eq,
+    gte,
+    is_in,
+    lte,
+)
 
 __all__ = ["run"]
 

@@ -1,15 +1,16 @@
 """The EventStore contract: every backend subclasses :class:`EventStoreContract`.
 
 A backend's test class provides one fixture, ``store``, built with the contract's ``clock``
-fixture so the time-range and statistics tests can place events at chosen instants::
+fixture so the time-range tests can place events at chosen instants::
 
     class TestInMemoryEventStore(EventStoreContract):
         @pytest.fixture
         def store(self, clock: ManualClock) -> InMemoryEventStore:
             return InMemoryEventStore(clock=clock)
 
-The tests use only the public store API (the ``EventStore`` port plus ``count``,
-``statistics`` and ``trends``), so a journaled or PostgreSQL store passes the same suite.
+The tests use only the public store API (the ``EventStore`` port plus ``count``), so a
+journaled or PostgreSQL store passes the same suite. Event statistics and trends are a counter
+table's (``event_counts_contract``).
 """
 
 from __future__ import annotations
@@ -33,7 +34,6 @@ from eventram import (
     EventFilter,
     EventIndex,
     EventQuery,
-    EventStatistics,
     EventStore,
     InvalidExpectedVersionError,
     NewEvent,
@@ -72,24 +72,10 @@ class ManualClock:
 
 
 class ContractStore(EventStore, EventIndex, Protocol):
-    """The ports the contract drives, commit listeners, and the legacy statistics and trends.
-
-    ``statistics`` and ``trends`` leave the stores for the counter-table read model (issue 11);
-    their tests here go with them.
-    """
+    """The ports the contract drives, and commit listeners."""
 
     def add_listener(self, listener: CommitListener) -> None:
         """Call ``listener`` with each batch, in order, once it is visible."""
-        ...
-
-    def statistics(self, event_type: str, since: datetime, until: datetime) -> EventStatistics:
-        """Counts of one event type by hour, day and two metadata fields in a time range."""
-        ...
-
-    def trends(
-        self, event_type: str, since: datetime, until: datetime, interval: str = "day"
-    ) -> dict[str, int]:
-        """Counts of one event type per hour, day, week or month in a time range."""
         ...
 
 
@@ -695,132 +681,6 @@ class EventStoreContract:
 
         assert times == sorted(times)
         assert _positions(store.find(EventQuery(since=T0 + timedelta(minutes=10)))) == [1, 2]
-
-    # -- statistics and trends -------------------------------------------------------------
-
-    def test_statistics_count_by_hour_day_organization_and_user(
-        self, store: ContractStore, clock: ManualClock
-    ) -> None:
-        base = T0 + timedelta(hours=10)
-        self._at(store, clock, base - timedelta(minutes=1), organization_id="o-1", user_id="u-1")
-        self._at(store, clock, base + timedelta(minutes=5), organization_id="o-1", user_id="u-1")
-        self._at(store, clock, base + timedelta(minutes=50), organization_id="o-2", user_id="u-2")
-        self._at(store, clock, base + timedelta(hours=1, minutes=30), organization_id="o-1")
-        self._at(store, clock, base + timedelta(hours=14), user_id="u-2")  # next day
-        self._at(store, clock, base + timedelta(hours=20), organization_id="o-9")  # out of range
-        clock.advance(minutes=1)
-        store.append("other", [CartOpened(customer="c")], metadata={"organization_id": "o-1"})
-
-        stats = store.statistics(
-            "test.ItemAdded", base + timedelta(minutes=1), base + timedelta(hours=15)
-        )
-
-        assert stats.total == 4
-        assert stats.by_hour == {
-            "2024-03-01T10:00:00Z": 2,
-            "2024-03-01T11:00:00Z": 1,
-            "2024-03-02T00:00:00Z": 1,
-        }
-        assert stats.by_day == {"2024-03-01": 3, "2024-03-02": 1}
-        assert stats.by_organization == {"o-1": 2, "o-2": 1, "unknown": 1}
-        assert stats.by_user == {"u-1": 1, "u-2": 2, "unknown": 1}
-
-    def test_statistics_respect_partial_hours_at_both_edges(
-        self, store: ContractStore, clock: ManualClock
-    ) -> None:
-        # events at :00, :15, :30, :45 of four consecutive hours
-        for quarter in range(16):
-            self._at(store, clock, T0 + timedelta(minutes=15 * quarter), organization_id="o")
-        since = T0 + timedelta(minutes=20)  # inside hour 0: keeps :30 and :45
-        until = T0 + timedelta(hours=3, minutes=15)  # inside hour 3: keeps :00 and :15 (inclusive)
-
-        stats = store.statistics("test.ItemAdded", since, until)
-
-        assert stats.by_hour == {
-            "2024-03-01T00:00:00Z": 2,
-            "2024-03-01T01:00:00Z": 4,
-            "2024-03-01T02:00:00Z": 4,
-            "2024-03-01T03:00:00Z": 2,
-        }
-        assert (
-            stats.total
-            == 12
-            == store.count(EventQuery(event_types=["test.ItemAdded"], since=since, until=until))
-        )
-
-    def test_statistics_inside_one_hour_and_on_exact_hour_edges(
-        self, store: ContractStore, clock: ManualClock
-    ) -> None:
-        for minutes in (0, 10, 20, 59, 60, 61):
-            self._at(store, clock, T0 + timedelta(minutes=minutes))
-
-        inside = store.statistics(
-            "test.ItemAdded", T0 + timedelta(minutes=5), T0 + timedelta(minutes=30)
-        )
-        exact = store.statistics("test.ItemAdded", T0, T0 + timedelta(hours=1))
-        full_hour = store.statistics(
-            "test.ItemAdded", T0, T0 + timedelta(hours=1) - timedelta(microseconds=1)
-        )
-
-        assert inside.total == 2
-        assert exact.by_hour == {"2024-03-01T00:00:00Z": 4, "2024-03-01T01:00:00Z": 1}
-        assert full_hour.total == 4
-
-    def test_statistics_of_an_unseen_type_are_empty(self, store: ContractStore) -> None:
-        stats = store.statistics("test.Nothing", T0, T0 + timedelta(days=1))
-
-        assert stats.total == 0
-        assert stats.by_hour == stats.by_day == stats.by_organization == stats.by_user == {}
-
-    def test_trends_count_per_interval(self, store: ContractStore, clock: ManualClock) -> None:
-        # 2024-03-01 is a Friday (ISO week 9); 2024-03-04 starts week 10
-        for when in (
-            T0 + timedelta(hours=1),
-            T0 + timedelta(hours=1, minutes=30),
-            T0 + timedelta(hours=5),
-            T0 + timedelta(days=3, hours=2),
-            T0 + timedelta(days=31),
-        ):
-            self._at(store, clock, when)
-        since, until = T0, T0 + timedelta(days=40)
-
-        assert store.trends("test.ItemAdded", since, until, "hour") == {
-            "2024-03-01T01:00:00Z": 2,
-            "2024-03-01T05:00:00Z": 1,
-            "2024-03-04T02:00:00Z": 1,
-            "2024-04-01T00:00:00Z": 1,
-        }
-        assert store.trends("test.ItemAdded", since, until) == {
-            "2024-03-01": 3,
-            "2024-03-04": 1,
-            "2024-04-01": 1,
-        }
-        assert store.trends("test.ItemAdded", since, until, "week") == {
-            "2024-W09": 3,
-            "2024-W10": 1,
-            "2024-W14": 1,
-        }
-        assert store.trends("test.ItemAdded", since, until, "month") == {
-            "2024-03": 4,
-            "2024-04": 1,
-        }
-        assert store.trends(
-            "test.ItemAdded", T0 + timedelta(hours=1, minutes=10), until, "day"
-        ) == {
-            "2024-03-01": 2,
-            "2024-03-04": 1,
-            "2024-04-01": 1,
-        }
-
-    def test_trends_with_an_unknown_interval_are_refused(self, store: ContractStore) -> None:
-        with pytest.raises(ValidationError) as caught:
-            store.trends("test.ItemAdded", T0, T0 + timedelta(days=1), "fortnight")
-
-        assert "fortnight" in str(caught.value)
-
-    def test_a_range_that_ends_before_it_starts_is_refused(self, store: ContractStore) -> None:
-        with pytest.raises(ValidationError):
-            store.statistics("test.ItemAdded", T0 + timedelta(days=1), T0)
 
     # -- subscriptions ---------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""The store's lazy indexes and counters agree with a scan of the log, however they catch up.
+"""The store's lazy indexes agree with a scan of the log, however they catch up.
 
 Appends (one at a time and in bulk, new and existing streams, several event types, shared and
 private metadata, message ids, a clock that crosses hours) are interleaved with reads that make
@@ -9,14 +9,11 @@ answered by filtering the whole log.
 from __future__ import annotations
 
 import os
-from collections import Counter
-from datetime import timedelta
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from eventram import ANY, AppendRequest, EventQuery, InMemoryEventStore, RecordedEvent
-from eventram.store.counters import bucket_key
 from tests.contract.event_store_contract import T0, ManualClock
 from tests.contract.events import CartOpened, ItemAdded, ItemRemoved
 
@@ -161,25 +158,3 @@ def test_every_index_answers_as_a_scan_of_the_log(plan: list[Step]) -> None:
         assert _positions(
             store.find(EventQuery(causation_id=message_id, limit=None))
         ) == _positions(expected)
-
-
-@settings(max_examples=60 * SCALE, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(steps)
-def test_statistics_count_what_a_scan_of_the_log_counts(plan: list[Step]) -> None:
-    store = _play(plan)
-    log = store.read_all()
-    since, until = T0, T0 + timedelta(days=2)
-
-    for cls in (ItemAdded, ItemRemoved, CartOpened):
-        mine = [e for e in log if e.event_type == cls.event_type]
-        stats = store.statistics(cls.event_type, since, until)
-        assert stats.total == len(mine)
-        assert stats.by_hour == dict(
-            sorted(Counter(bucket_key(e.recorded_at, "hour") for e in mine).items())
-        )
-        assert stats.by_organization == dict(
-            sorted(Counter(e.metadata.get("organization_id", "unknown") for e in mine).items())
-        )
-        assert stats.by_user == dict(
-            sorted(Counter(e.metadata.get("user_id", "unknown") for e in mine).items())
-        )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -35,7 +35,6 @@ from eventram import (
     NewEvent,
     RecordedEvent,
 )
-from eventram.store.counters import bucket_key
 from tests.contract.event_store_contract import T0, ManualClock
 from tests.contract.events import CartOpened, ItemAdded, ItemRemoved
 
@@ -206,53 +205,6 @@ def test_time_range_finds_exactly_the_events_recorded_in_the_range(
     assert store.find(EventQuery(since=since, until=until, limit=None)) == [
         e for e in log if since <= e.recorded_at <= until
     ]
-
-
-@FAST
-@given(offsets, instants, instants)
-def test_statistics_and_trends_equal_a_count_over_the_events_in_range(
-    minutes: list[int], a: datetime, b: datetime
-) -> None:
-    store = _clocked(minutes)
-    since, until = min(a, b), max(a, b)
-    in_range = [
-        e
-        for e in store.read_all()
-        if e.event_type == ItemAdded.event_type and since <= e.recorded_at <= until
-    ]
-
-    stats = store.statistics(ItemAdded.event_type, since, until)
-
-    assert stats.total == len(in_range)
-    assert stats.by_hour == _tally(bucket_key(e.recorded_at, "hour") for e in in_range)
-    assert stats.by_day == _tally(bucket_key(e.recorded_at, "day") for e in in_range)
-    assert stats.by_organization == _tally(e.metadata["organization_id"] for e in in_range)
-    assert stats.by_user == _tally(e.metadata["user_id"] for e in in_range)
-    for interval in ("hour", "day", "week", "month"):
-        assert store.trends(ItemAdded.event_type, since, until, interval) == _tally(
-            bucket_key(e.recorded_at, interval) for e in in_range
-        )
-
-
-def _tally(labels: object) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for label in labels:  # type: ignore[attr-defined]
-        counts[label] = counts.get(label, 0) + 1
-    return dict(sorted(counts.items()))
-
-
-def test_statistics_do_not_depend_on_the_time_zone_of_the_range() -> None:
-    store = _clocked([0, 30, 61, 200, 201])
-    india = timezone(timedelta(hours=5, minutes=30))  # a half-hour offset moves hour edges
-    since, until = T0 + timedelta(minutes=20), T0 + timedelta(hours=3, minutes=25)
-
-    in_utc = store.statistics(ItemAdded.event_type, since, until)
-    elsewhere = store.statistics(
-        ItemAdded.event_type, since.astimezone(india), until.astimezone(india)
-    )
-
-    assert in_utc == elsewhere
-    assert in_utc.total == 3
 
 
 # -- the stateful test -------------------------------------------------------------------------

@@ -145,3 +145,18 @@ def test_the_journal_and_the_memory_store_never_import_each_other(path: Path) ->
         if module == package or module.startswith(package + "."):
             wrong = [n for n in _imports(path) if n == forbidden or n.startswith(forbidden + ".")]
             assert not wrong, f"{module} must not import {wrong}; depend on eventram.store.ports"
+
+
+ANALYTICS_MODULES = [
+    *sorted((ENGINE / "readmodel" / "counters").glob("*.py")),
+    ENGINE / "readmodel" / "timebuckets.py",
+    ENGINE / "projection" / "_counting.py",
+]
+APPLICATION_WORDS = ("organization", "user", "payment", "currency", "tenant")
+
+
+@pytest.mark.parametrize("path", ANALYTICS_MODULES, ids=str)
+def test_the_counter_table_names_no_application_dimension(path: Path) -> None:
+    text = path.read_text().lower()
+    named = [word for word in APPLICATION_WORDS if word in text]
+    assert not named, f"{path} names {named}: dimensions are the application's configuration"

@@ -21,7 +21,7 @@ from eventram import (
     StoreClosedError,
     ValidationError,
 )
-from tests.contract.event_store_contract import T0, ManualClock
+from tests.contract.event_store_contract import ManualClock
 from tests.contract.events import CartOpened, ItemAdded
 
 OWNER_FIELDS = ("organization_id", "user_id")
@@ -119,9 +119,6 @@ def test_indexed_metadata_fields_are_configurable() -> None:
     assert [e.position for e in store.find(EventQuery(metadata={"region": "eu"}))] == [2]
     with pytest.raises(ValidationError, match="organization_id"):
         store.find(EventQuery(metadata={"organization_id": "t-1"}))
-    stats = store.statistics("test.ItemAdded", T0, T0 + timedelta(hours=1))
-    assert stats.by_organization == {"t-1": 1, "t-2": 1}
-    assert stats.by_user == {"a-1": 1, "unknown": 1}
 
 
 def test_events_recorded_with_a_utc_clock_are_in_utc() -> None:

@@ -14,15 +14,12 @@ from hypothesis import strategies as st
 from eventram import Event, InMemoryEventStore, RecordedEvent, ValidationError
 from eventram.projection import (
     REMOVE,
-    CounterTable,
-    Fact,
     ProjectionEngine,
     Remove,
-    Totals,
     counters_projection,
 )
-from eventram.projection._buckets import Level, bucket_start, decompose
-from eventram.store.counters import bucket_key
+from eventram.readmodel import CounterTable, Fact, Totals
+from eventram.readmodel.timebuckets import Level, bucket_key, bucket_start, decompose
 
 T0 = datetime(2025, 1, 30, 22, 0, tzinfo=UTC)
 

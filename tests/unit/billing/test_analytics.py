@@ -1,4 +1,5 @@
-"""PaymentAnalytics: incremental totals equal a naive sum over the documents, at any range."""
+"""Payment analytics (a counter table configured by billing): totals equal a naive sum over the
+documents, at any range, exact at its edges."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from billing.application.analytics import PaymentAnalytics, PaymentTotals
+from billing.application.counters import payment_analytics, payment_fact
+from eventram.readmodel import CounterTable
 
 T0 = datetime(2025, 3, 1, tzinfo=UTC)
 STATUSES = ("pending", "completed", "failed", "partially_refunded", "refunded")
@@ -84,88 +86,107 @@ def naive(
     }
 
 
-def as_dict(totals: PaymentTotals) -> dict[str, Any]:
+def totals(
+    table: CounterTable, org: str | None, since: datetime | None, until: datetime | None
+) -> dict[str, Any]:
+    """What the table answers, in the shape :func:`naive` gives."""
+    found = table.breakdown(
+        since,
+        until,
+        where={} if org is None else {"organization_id": org},
+        by=("status", "currency"),
+        per=("day",),
+    )
+    by_currency = found.by["currency"]
     return {
-        "total": totals.total,
-        "by_status": +totals.by_status,
-        "by_currency": +totals.by_currency,
-        "by_day": +totals.by_day,
-        "amount": totals.amount,
-        "processed": totals.processed,
-        "refunded": totals.refunded,
+        "total": found.total.count,
+        "by_status": Counter({k: v.count for k, v in found.by["status"].items()}),
+        "by_currency": Counter({k: v.count for k, v in by_currency.items()}),
+        "by_day": Counter({k: v.count for k, v in found.per["day"].items()}),
+        "amount": {k: v.sums["amount"] for k, v in by_currency.items()},
+        "processed": {k: v.sums["processed"] for k, v in by_currency.items()},
+        "refunded": {k: v.sums["refunded"] for k, v in by_currency.items()},
     }
+
+
+def filled(docs: dict[str, dict[str, Any]]) -> CounterTable:
+    table = payment_analytics(scanner(docs))
+    for d in docs.values():
+        table.add(payment_fact(d))
+    return table
 
 
 def test_totals_sum_amounts_per_currency_and_never_across_currencies() -> None:
-    analytics = PaymentAnalytics()
-    docs = {
-        "a": doc(1, status="completed", amount="100.00"),
-        "b": doc(2, currency="USD", status="completed", amount="200.00"),
-        "c": doc(3, status="refunded", amount="50.00", refunded="50.00"),
-        "d": doc(4, currency="JPY", amount="1500", refunded="0"),
-    }
-    for d in docs.values():
-        analytics.add(d)
+    table = filled(
+        {
+            "a": doc(1, status="completed", amount="100.00"),
+            "b": doc(2, currency="USD", status="completed", amount="200.00"),
+            "c": doc(3, status="refunded", amount="50.00", refunded="50.00"),
+            "d": doc(4, currency="JPY", amount="1500", refunded="0"),
+        }
+    )
 
-    totals = analytics.totals("org-1", None, None, scanner(docs))
+    found = totals(table, "org-1", None, None)
 
-    assert totals.total == 4
-    assert totals.amount == {"EUR": Decimal("150.00"), "USD": Decimal("200.00"), "JPY": 1500}
-    assert totals.processed == {"EUR": Decimal("150.00"), "USD": Decimal("200.00"), "JPY": 0}
-    assert totals.net() == {"EUR": Decimal("100.00"), "USD": Decimal("200.00"), "JPY": 0}
-    assert dict(totals.by_status) == {"completed": 2, "refunded": 1, "pending": 1}
+    assert found["total"] == 4
+    assert found["amount"] == {"EUR": Decimal("150.00"), "USD": Decimal("200.00"), "JPY": 1500}
+    assert found["processed"] == {"EUR": Decimal("150.00"), "USD": Decimal("200.00"), "JPY": 0}
+    assert found["refunded"] == {"EUR": Decimal("50.00"), "USD": Decimal("0.00"), "JPY": 0}
+    assert dict(found["by_status"]) == {"completed": 2, "refunded": 1, "pending": 1}
 
 
-def test_removing_the_old_state_and_adding_the_new_moves_a_payment_between_statuses() -> None:
-    analytics = PaymentAnalytics()
+def test_sums_keep_the_scale_of_the_currency() -> None:
+    table = filled({"a": doc(1, amount="10.50"), "b": doc(2, currency="JPY", amount="7")})
+
+    found = totals(table, None, None, None)
+
+    assert [str(found["processed"][c]) for c in ("EUR", "JPY")] == ["0.00", "0"]
+    assert str(found["amount"]["EUR"]) == "10.50"
+
+
+def test_moving_a_payment_between_statuses_moves_its_count_and_amounts() -> None:
     pending = doc(1)
-    analytics.add(pending)
+    table = filled({"p-1": pending})
     completed = {**pending, "status": "completed"}
 
-    analytics.remove(pending)
-    analytics.add(completed)
+    table.move(payment_fact(pending), payment_fact(completed))
 
-    totals = analytics.totals("org-1", None, None, scanner({"p-1": completed}))
-    assert dict(totals.by_status) == {"completed": 1}
-    assert totals.processed == {"EUR": Decimal("10.00")}
+    found = totals(table, "org-1", None, None)
+    assert dict(found["by_status"]) == {"completed": 1}
+    assert found["processed"] == {"EUR": Decimal("10.00")}
 
 
-def test_moving_a_payment_gives_the_same_totals_as_removing_then_adding_it() -> None:
-    moved, replaced = PaymentAnalytics(), PaymentAnalytics()
+def test_moving_a_payment_gives_the_same_totals_as_retracting_then_adding_it() -> None:
     before = doc(1, status="completed", amount="80.00")
     after = {**before, "status": "partially_refunded", "refunded_amount": Decimal("30.00")}
-    for analytics in (moved, replaced):
-        analytics.add(before)
-        analytics.add(doc(2, currency="JPY", amount="500", refunded="0"))
+    docs = {"p-1": before, "p-2": doc(2, currency="JPY", amount="500", refunded="0")}
+    moved, replaced = filled(docs), filled(docs)
 
-    moved.move(before, after)
-    replaced.remove(before)
-    replaced.add(after)
+    moved.move(payment_fact(before), payment_fact(after))
+    replaced.retract(payment_fact(before))
+    replaced.add(payment_fact(after))
 
-    assert moved.rows() == replaced.rows()
-    totals = moved.totals("org-1", None, None, scanner({}))
-    assert dict(+totals.by_status) == {"partially_refunded": 1, "pending": 1}
-    assert totals.refunded == {"EUR": Decimal("30.00"), "JPY": Decimal("0")}
+    assert totals(moved, None, None, None) == totals(replaced, None, None, None)
+    found = totals(moved, "org-1", None, None)
+    assert dict(found["by_status"]) == {"partially_refunded": 1, "pending": 1}
+    assert found["refunded"] == {"EUR": Decimal("30.00"), "JPY": Decimal("0")}
 
 
 def test_an_organization_without_payments_has_empty_totals() -> None:
-    analytics = PaymentAnalytics()
-    analytics.add(doc(1, org="org-1"))
+    table = filled({"p-1": doc(1, org="org-1")})
 
-    totals = analytics.totals("org-2", None, None, scanner({}))
-
-    assert totals.total == 0
-    assert analytics.organizations() == ["org-1"]
+    assert totals(table, "org-2", None, None)["total"] == 0
+    assert list(table.breakdown(by=["organization_id"]).by["organization_id"]) == ["org-1"]
 
 
-def test_removing_every_payment_leaves_no_bucket_behind() -> None:
-    analytics = PaymentAnalytics()
+def test_retracting_every_payment_leaves_nothing_counted() -> None:
     d = doc(1)
-    analytics.add(d)
-    analytics.remove(d)
+    table = filled({"p-1": d})
 
-    assert analytics.organizations() == []
-    assert analytics.totals(None, None, None, scanner({})).total == 0
+    table.retract(payment_fact(d))
+
+    assert table.breakdown(by=["organization_id"]).by == {"organization_id": {}}
+    assert totals(table, None, None, None)["total"] == 0
 
 
 documents: st.SearchStrategy[list[dict[str, Any]]] = st.lists(
@@ -200,17 +221,15 @@ def test_totals_over_any_range_equal_a_naive_sum_over_the_documents(
 ) -> None:
     if since is not None and until is not None and until < since:
         since, until = until, since
-    analytics = PaymentAnalytics()
     live: dict[str, dict[str, Any]] = {}
+    table = payment_analytics(scanner(live))
     for n, d in enumerate(docs):
         d["payment_id"] = f"p-{n}"
-        analytics.add(d)
+        table.add(payment_fact(d))
         live[d["payment_id"]] = d
     for n in removed:
         gone = live.pop(f"p-{n}", None)
         if gone is not None:
-            analytics.remove(gone)
+            table.retract(payment_fact(gone))
 
-    totals = analytics.totals(org, since, until, scanner(live))
-
-    assert as_dict(totals) == naive(live.values(), org, since, until)
+    assert totals(table, org, since, until) == naive(live.values(), org, since, until)

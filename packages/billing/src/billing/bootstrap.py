@@ -41,12 +41,12 @@ from eventram import (
 )
 from eventram.cache import LRUCache, QueryCacheMiddleware, QueryCacheStats, TieredCache
 from eventram.projection import (
-    CounterTable,
     Mode,
     ProjectionEngine,
     ProjectionHandle,
     ProjectionSnapshots,
 )
+from eventram.readmodel import CounterTable
 
 __all__ = [
     "BillingApp",
@@ -226,7 +226,7 @@ def build(
     engine = ProjectionEngine(store, snapshots=snapshots)
     mode = Mode(settings.projections)
     payments_view = engine.register(payments_projection(), mode)
-    counters = engine.register(event_counters_projection(), mode)
+    counters = engine.register(event_counters_projection(store), mode)
     if start_projections:
         engine.start()  # inline projections catch up on the journal here, before any command
     queries, caching = query_bus(

@@ -57,7 +57,9 @@ from eventram.model import (
     SnapshotStore,
 )
 from eventram.readmodel import (
+    Breakdown,
     Collection,
+    CounterTable,
     Filter,
     HashIndex,
     Page,
@@ -65,8 +67,9 @@ from eventram.readmodel import (
     SortedIndex,
     SortKey,
     TextIndex,
+    Totals,
+    Trend,
 )
-from eventram.store.counters import EventStatistics
 from eventram.store.memory import InMemoryEventStore, Subscription
 from eventram.store.ports import (
     ANY,
@@ -103,12 +106,14 @@ __all__ = [
     "Aggregate",
     "AppendRequest",
     "AppendResult",
+    "Breakdown",
     "BulkResult",
     "Collection",
     "Command",
     "CommandBus",
     "ConcurrencyError",
     "CorrelationMiddleware",
+    "CounterTable",
     "DecodeError",
     "DomainError",
     "DuplicateEventIdError",
@@ -120,7 +125,6 @@ __all__ = [
     "EventIndex",
     "EventQuery",
     "EventRegistry",
-    "EventStatistics",
     "EventStore",
     "EventramError",
     "FileSnapshotStore",
@@ -164,6 +168,8 @@ __all__ = [
     "StoreClosedError",
     "Subscription",
     "TextIndex",
+    "Totals",
+    "Trend",
     "UnregisteredEventError",
     "ValidationError",
     "current_context",

@@ -6,8 +6,10 @@ Each cached answer records the versions it depended on, read *before* the handle
   partition, i.e. the whole collection, for an operator's query across organizations), plus
   the projection's rebuild generation;
 - a payment's history: the version of its stream;
-- event search, statistics and trends of one organization: that organization's partition of
-  the event counters (and their generation); across organizations: the store's last position.
+- event search of one organization: that organization's partition of the event counters (and
+  their generation); across organizations: the store's last position;
+- event statistics and trends: the event counters' partition of the organization (the whole
+  table for an operator's query across organizations), and their generation.
 
 A hit whose versions have moved is a miss, so a reader never sees an answer older than the
 read models it asks; the TTL only bounds memory.
@@ -41,12 +43,12 @@ from billing.application.read_models import EVENT_COUNTERS, PAYMENTS, PaymentsRe
 from eventram import Query, QueryBus, inject
 from eventram.cache import Cache, CachePolicy, QueryCacheMiddleware
 from eventram.projection import (
-    CounterTable,
     LiveVersions,
     PositionWaiter,
     ProjectionHandle,
     WaitForPositionMiddleware,
 )
+from eventram.readmodel import CounterTable
 
 __all__ = ["BillingVersions", "Positions", "cache_policies", "query_bus"]
 
@@ -100,6 +102,10 @@ class BillingVersions:
             return {_EVENTS: self.store.last_position()}
         return self.counters.read(lambda table: table.versions_for(organization_id))
 
+    def of_event_counts(self, organization_id: str | None) -> dict[str, int]:
+        """Versions event statistics and trends of one organization (or of all) depend on."""
+        return self.counters.read(lambda table: table.versions_for(organization_id))
+
     def of_stream(self, stream_id: str) -> dict[str, int]:
         """Versions a stream's history depends on."""
         return {_STREAM + stream_id: self.store.stream_version(stream_id)}
@@ -136,6 +142,9 @@ def cache_policies(versions: BillingVersions) -> dict[type[Query], CachePolicy[A
     def events(query: Any) -> Mapping[str, int]:
         return versions.of_events(query.organization_id)
 
+    def counts(query: Any) -> Mapping[str, int]:
+        return versions.of_event_counts(query.organization_id)
+
     def history(query: Any) -> Mapping[str, int]:
         return versions.of_stream(query.payment_id)
 
@@ -149,8 +158,8 @@ def cache_policies(versions: BillingVersions) -> dict[type[Query], CachePolicy[A
         GetPaymentSuggestions: policy(list[Suggestion], payments),
         GetPaymentHistory: policy(PaymentHistory, history),
         SearchPaymentEvents: policy(EventSearchResult, events),
-        GetEventStatistics: policy(EventStatistics, events),
-        GetEventTrends: policy(EventTrends, events),
+        GetEventStatistics: policy(EventStatistics, counts),
+        GetEventTrends: policy(EventTrends, counts),
     }
 
 

@@ -2,15 +2,16 @@
 
 Each takes its query and the dependencies its signature names, given by name when the bus is
 built: ``payments`` (the payments projection's handle), ``counters`` (the event counters
-projection's handle) and ``store`` (the event store). A payment of another organization is
-"not found" (``billing.application.scope``), so its existence never leaks across tenants.
+projection's handle) and ``store`` (the event store and its index). Statistics and trends are
+asked of the counter tables (``billing.application.counters``), which answer exact ranges
+themselves. A payment of another organization is "not found" (``billing.application.scope``),
+so its existence never leaks across tenants.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Mapping
+from decimal import Decimal
 from typing import Any, Protocol
 
 import msgspec
@@ -46,9 +47,21 @@ from eventram import (
     Query,
     RecordedEvent,
 )
-from eventram import EventStatistics as StoreStatistics
-from eventram.projection import CounterTable, ProjectionHandle
-from eventram.readmodel import Filter, Search, SortKey, eq, gte, is_in, lte, prefix
+from eventram.projection import ProjectionHandle
+from eventram.readmodel import (
+    EXACT,
+    CounterTable,
+    Filter,
+    Search,
+    SortKey,
+    Totals,
+    Where,
+    eq,
+    gte,
+    is_in,
+    lte,
+    prefix,
+)
 
 __all__ = [
     "HANDLERS",
@@ -65,24 +78,9 @@ __all__ = [
     "search_payments",
 ]
 
-_HOUR = timedelta(hours=1)
-_TICK = timedelta(microseconds=1)
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
 
 class EventLog(EventStore, EventIndex, Protocol):
-    """What the event queries read: the event store and its index, plus the store's legacy
-    statistics and trends (until the counter-table read model replaces them)."""
-
-    def statistics(self, event_type: str, since: datetime, until: datetime) -> StoreStatistics:
-        """Counts of one event type by hour, day, organization and user in a time range."""
-        ...
-
-    def trends(
-        self, event_type: str, since: datetime, until: datetime, interval: str = "day"
-    ) -> dict[str, int]:
-        """Counts of one event type per hour, day, week or month in a time range."""
-        ...
+    """What the event queries read: the event store and its index."""
 
 
 # -- payments ------------------------------------------------------------------------------
@@ -146,23 +144,40 @@ def search_payments(
     )
 
 
+def _counts(found: Mapping[str, Totals]) -> dict[str, int]:
+    return {name: totals.count for name, totals in found.items()}
+
+
+def _sums(found: Mapping[str, Totals], amount: str) -> dict[str, Decimal]:
+    return {name: totals.sums[amount] for name, totals in found.items()}
+
+
+def _scope(organization_id: str | None) -> Where:
+    return {} if organization_id is None else {"organization_id": organization_id}
+
+
 def get_payment_statistics(
     query: GetPaymentStatistics, payments: ProjectionHandle[PaymentsReadModel]
 ) -> PaymentStatistics:
     """Counts by status, currency and day, and sums per currency, of payments created in range."""
-    state = payments.state
-    totals = state.analytics.totals(
-        query.organization_id, query.since, query.until, state.created_between
+    found = payments.state.analytics.breakdown(
+        query.since,
+        query.until,
+        where=_scope(query.organization_id),
+        by=("status", "currency"),
+        per=("day",),
     )
+    by_currency = found.by["currency"]
+    processed, refunded = _sums(by_currency, "processed"), _sums(by_currency, "refunded")
     return PaymentStatistics(
-        total=totals.total,
-        by_status=dict(sorted((+totals.by_status).items())),
-        by_currency=dict(sorted((+totals.by_currency).items())),
-        total_amount=dict(sorted(totals.amount.items())),
-        processed_amount=dict(sorted(totals.processed.items())),
-        refunded_amount=dict(sorted(totals.refunded.items())),
-        net_amount=dict(sorted(totals.net().items())),
-        by_day=dict(sorted((+totals.by_day).items())),
+        total=found.total.count,
+        by_status=_counts(found.by["status"]),
+        by_currency=_counts(by_currency),
+        total_amount=_sums(by_currency, "amount"),
+        processed_amount=processed,
+        refunded_amount=refunded,
+        net_amount={c: EXACT.subtract(p, refunded[c]) for c, p in processed.items()},
+        by_day=_counts(found.per["day"]),
     )
 
 
@@ -220,119 +235,44 @@ def search_payment_events(query: SearchPaymentEvents, store: EventLog) -> EventS
     )
 
 
-def _bucket(when: datetime, interval: str) -> str:
-    """The label of the hour, day, ISO week or month holding ``when`` (the store's labels)."""
-    when = when.astimezone(UTC)
-    if interval == "hour":
-        return when.strftime("%Y-%m-%dT%H:00:00Z")
-    if interval == "day":
-        return when.strftime("%Y-%m-%d")
-    if interval == "week":
-        year, week, _ = when.isocalendar()
-        return f"{year}-W{week:02d}"
-    return when.strftime("%Y-%m")
-
-
-def _whole_hours(since: datetime, until: datetime) -> tuple[datetime, datetime] | None:
-    """The whole hours ``[start, end)`` inside ``[since, until]``, or None when there are none."""
-    start = _EPOCH + _HOUR * -(-(since - _EPOCH) // _HOUR)
-    end = _EPOCH + _HOUR * ((until + _TICK - _EPOCH) // _HOUR)
-    return (start, end) if start < end else None
-
-
-def _edges(
-    since: datetime, until: datetime, hours: tuple[datetime, datetime] | None
-) -> list[tuple[datetime, datetime]]:
-    """The closed sub-ranges of ``[since, until]`` outside the whole hours."""
-    if hours is None:
-        return [(since, until)]
-    start, end = hours
-    edges = []
-    if since < start:
-        edges.append((since, start - _TICK))
-    if end <= until:
-        edges.append((end, until))
-    return edges
-
-
-class _OrganizationEvents:
-    """One organization's events of one type: counters for whole hours, the log at the edges."""
-
-    def __init__(
-        self, table: CounterTable, store: EventLog, event_type: str, organization_id: str
-    ) -> None:
-        self.table = table
-        self.store = store
-        self.event_type = event_type
-        self.organization_id = organization_id
-        self.where = {"event_type": event_type, "organization_id": organization_id}
-
-    def edge_events(self, since: datetime, until: datetime) -> Iterable[RecordedEvent]:
-        for lo, hi in _edges(since, until, _whole_hours(since, until)):
-            yield from self.store.find(
-                EventQuery(
-                    event_types=[self.event_type],
-                    metadata={"organization_id": self.organization_id},
-                    since=lo,
-                    until=hi,
-                    limit=None,
-                )
-            )
-
-    def buckets(self, since: datetime, until: datetime, interval: str) -> Counter[str]:
-        counts: Counter[str] = Counter()
-        hours = _whole_hours(since, until)
-        if hours is not None:
-            trend = self.table.trend(*hours, interval, where=self.where)
-            counts.update({label: t.count for label, t in trend.buckets.items()})
-        for event in self.edge_events(since, until):
-            counts[_bucket(event.recorded_at, interval)] += 1
-        return counts
-
-    def by_user(self, since: datetime, until: datetime) -> Counter[str]:
-        counts: Counter[str] = Counter()
-        hours = _whole_hours(since, until)
-        if hours is not None:
-            split = self.table.breakdown(*hours, where=self.where, by=("user_id",))
-            counts.update({user: t.count for user, t in split.by["user_id"].items()})
-        for event in self.edge_events(since, until):
-            counts[event.metadata.get("user_id", "unknown")] += 1
-        return counts
+def _event_scope(event_type: str, organization_id: str | None) -> Where:
+    return {"event_type": event_type, **_scope(organization_id)}
 
 
 def get_event_statistics(
-    query: GetEventStatistics, store: EventLog, counters: ProjectionHandle[CounterTable]
+    query: GetEventStatistics, counters: ProjectionHandle[CounterTable]
 ) -> EventStatistics:
     """Counts of one event type by hour, day, organization and user, in a time range."""
-    if query.organization_id is None:
-        stats = store.statistics(query.event_type, query.since, query.until)
-        return EventStatistics(event_type=query.event_type, **msgspec.structs.asdict(stats))
-    org = _OrganizationEvents(counters.state, store, query.event_type, query.organization_id)
-    by_hour = org.buckets(query.since, query.until, "hour")
-    by_day: Counter[str] = Counter()
-    for label, n in by_hour.items():
-        by_day[label[:10]] += n
-    total = sum(by_hour.values())
+    found = counters.state.breakdown(
+        query.since,
+        query.until,
+        where=_event_scope(query.event_type, query.organization_id),
+        by=("organization_id", "user_id"),
+        per=("hour", "day"),
+    )
     return EventStatistics(
         event_type=query.event_type,
-        total=total,
-        by_hour=dict(sorted((+by_hour).items())),
-        by_day=dict(sorted((+by_day).items())),
-        by_organization={query.organization_id: total} if total else {},
-        by_user=dict(sorted((+org.by_user(query.since, query.until)).items())),
+        total=found.total.count,
+        by_hour=_counts(found.per["hour"]),
+        by_day=_counts(found.per["day"]),
+        by_organization=_counts(found.by["organization_id"]),
+        by_user=_counts(found.by["user_id"]),
     )
 
 
 def get_event_trends(
-    query: GetEventTrends, store: EventLog, counters: ProjectionHandle[CounterTable]
+    query: GetEventTrends, counters: ProjectionHandle[CounterTable]
 ) -> EventTrends:
     """Counts of one event type per hour, day, ISO week or month, in time order."""
-    if query.organization_id is None:
-        buckets = store.trends(query.event_type, query.since, query.until, query.interval)
-    else:
-        org = _OrganizationEvents(counters.state, store, query.event_type, query.organization_id)
-        buckets = dict(sorted((+org.buckets(query.since, query.until, query.interval)).items()))
-    return EventTrends(event_type=query.event_type, interval=query.interval, buckets=buckets)
+    trend = counters.state.trend(
+        query.since,
+        query.until,
+        query.interval,
+        where=_event_scope(query.event_type, query.organization_id),
+    )
+    return EventTrends(
+        event_type=query.event_type, interval=query.interval, buckets=_counts(trend.buckets)
+    )
 
 
 HANDLERS: Mapping[type[Query], Callable[..., Any]] = {

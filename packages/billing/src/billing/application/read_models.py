@@ -1,14 +1,14 @@
 """The payments read models: one document per payment, its analytics, and event counters.
 
 ``payments_projection`` keeps the ``payments`` collection (the seeds' indexed document, in
-snake_case) partitioned by organization, and
-:class:`~billing.application.analytics.PaymentAnalytics` (counts and per-currency sums by
-creation hour) in step with it: each event removes the document's old state from the analytics,
-adds the new one, then writes the document, so a collection version that moved always covers
-the analytics too.
+snake_case) partitioned by organization, and the payment analytics counter table
+(:func:`billing.application.counters.payment_analytics`) in step with it: each event moves the
+document's fact from its old state to its new one, then writes the document, so a collection
+version that moved always covers the analytics too.
 
-``event_counters_projection`` counts payment events by type, hour, organization and user, for
-event statistics scoped to one organization (an operator's come from the store's own counters).
+``event_counters_projection`` counts payment events by type, hour, organization and user
+(:func:`billing.application.counters.event_fact`), for event statistics and trends of one
+organization or of all of them.
 """
 
 from __future__ import annotations
@@ -20,7 +20,14 @@ from typing import Any, Final
 
 import msgspec
 
-from billing.application.analytics import EXACT, AnalyticsRow, PaymentAnalytics
+from billing.application.counters import (
+    COUNTED_EVENTS,
+    EVENT_DIMENSIONS,
+    event_edges,
+    event_fact,
+    payment_analytics,
+    payment_fact,
+)
 from billing.domain import (
     PaymentFailed,
     PaymentProcessed,
@@ -28,10 +35,12 @@ from billing.domain import (
     PaymentRequested,
     PaymentStatus,
 )
-from eventram import NotFoundError, RecordedEvent
-from eventram.projection import CounterTable, Fact, Projection, counters_projection
+from eventram import EventIndex, NotFoundError, RecordedEvent
+from eventram.projection import Projection, counters_projection
 from eventram.readmodel import (
+    EXACT,
     Collection,
+    CounterTable,
     HashIndex,
     Search,
     SortedIndex,
@@ -112,7 +121,7 @@ class PaymentsReadModel:
             indexes=_INDEXES,
             partition_by="organization_id",
         )
-        self.analytics = PaymentAnalytics()
+        self.analytics = payment_analytics(self.created_between)
         self.clock = clock
 
     def read_models(self) -> dict[str, Collection]:
@@ -142,9 +151,9 @@ class PaymentsReadModel:
     def write(self, old: Mapping[str, Any] | None, new: dict[str, Any]) -> None:
         """Move the analytics from ``old`` to ``new``, then store ``new``."""
         if old is None:
-            self.analytics.add(new)
+            self.analytics.add(payment_fact(new))
         else:
-            self.analytics.move(old, new)
+            self.analytics.move(payment_fact(old), payment_fact(new))
         self.payments.put(new)
 
     def current(self, payment_id: str, event_type: str) -> dict[str, Any]:
@@ -242,10 +251,10 @@ def on_refunded(state: PaymentsReadModel, event: PaymentRefunded, envelope: Reco
 
 
 class _Snapshot(msgspec.Struct, frozen=True, array_like=True):
-    """A payments read model as bytes: the collection's own dump and the analytics' cells."""
+    """A payments read model as bytes: the collection's and the analytics' own dumps."""
 
     collection: bytes
-    analytics: list[AnalyticsRow]
+    analytics: bytes
 
 
 _snapshot_decoder = msgspec.msgpack.Decoder(_Snapshot)
@@ -253,7 +262,7 @@ _snapshot_decoder = msgspec.msgpack.Decoder(_Snapshot)
 
 def dump_payments(state: PaymentsReadModel) -> bytes:
     """The state as bytes, for a snapshot (taken while no event is applied)."""
-    return msgspec.msgpack.encode(_Snapshot(state.payments.dump(), state.analytics.rows()))
+    return msgspec.msgpack.encode(_Snapshot(state.payments.dump(), state.analytics.dump()))
 
 
 def load_payments(data: bytes, clock: Clock = _utc_now) -> PaymentsReadModel:
@@ -262,7 +271,7 @@ def load_payments(data: bytes, clock: Clock = _utc_now) -> PaymentsReadModel:
     snapshot = _snapshot_decoder.decode(data)
     state = PaymentsReadModel(clock)
     state.payments.restore(snapshot.collection)
-    state.analytics = PaymentAnalytics.from_rows(snapshot.analytics)
+    state.analytics.restore(snapshot.analytics)
     return state
 
 
@@ -286,29 +295,14 @@ def payments_projection(clock: Clock = _utc_now) -> Projection[PaymentsReadModel
     )
 
 
-def _event_fact(event: Any, envelope: RecordedEvent, previous: Fact | None) -> Fact:
-    meta = envelope.metadata
-    return Fact(
-        envelope.recorded_at,
-        {
-            "event_type": envelope.event_type,
-            "organization_id": meta.get("organization_id", "unknown"),
-            "user_id": meta.get("user_id", "unknown"),
-        },
-    )
-
-
-def event_counters_projection() -> Projection[CounterTable]:
-    """Payment events counted once each, by type, hour, organization (the partition) and user."""
+def event_counters_projection(store: EventIndex) -> Projection[CounterTable]:
+    """Payment events counted once each, by type, hour, organization (the partition) and user;
+    ranges are exact, the partial hours at their edges read from ``store``."""
     return counters_projection(
         EVENT_COUNTERS,
-        {
-            PaymentRequested: _event_fact,
-            PaymentProcessed: _event_fact,
-            PaymentFailed: _event_fact,
-            PaymentRefunded: _event_fact,
-        },
-        dimensions=("event_type", "organization_id", "user_id"),
+        dict.fromkeys(COUNTED_EVENTS, event_fact),
+        dimensions=EVENT_DIMENSIONS,
         partition_by="organization_id",
         entity=None,
+        edges=event_edges(store),
     )

@@ -2,20 +2,19 @@
 
 Declare a :class:`Projection` (event types -> handlers, and a factory for its state), register
 it with a :class:`ProjectionEngine` as inline or async, start the engine, and read the state
-through the :class:`ProjectionHandle` it returns. :func:`counters_projection` builds the
-incremental analytics (counts and Decimal sums by fields and time buckets).
+through the :class:`ProjectionHandle` it returns. :func:`counters_projection` feeds a
+:class:`~eventram.readmodel.counters.CounterTable` (counts and Decimal sums by configured
+dimensions and time buckets).
 """
 
-from eventram.projection._analytics import (
+from eventram.projection._checkpoint import CheckpointStore, InMemoryCheckpointStore
+from eventram.projection._counting import (
     REMOVE,
     FactMapper,
     Remove,
     by_stream,
     counters_projection,
 )
-from eventram.projection._checkpoint import CheckpointStore, InMemoryCheckpointStore
-from eventram.projection._counter_results import Breakdown, Fact, Totals, Trend
-from eventram.projection._counters import CounterTable
 from eventram.projection._declaration import EventHandler, Projection
 from eventram.projection._engine import ProjectionEngine
 from eventram.projection._handle import ProjectionHandle
@@ -34,12 +33,9 @@ from eventram.projection._wait import PositionWaiter, WaitForPositionMiddleware
 
 __all__ = [
     "REMOVE",
-    "Breakdown",
     "CheckpointStore",
-    "CounterTable",
     "EventHandler",
     "EventSource",
-    "Fact",
     "FactMapper",
     "InMemoryCheckpointStore",
     "LiveVersions",
@@ -55,8 +51,6 @@ __all__ = [
     "RebuildProgress",
     "RebuildReport",
     "Remove",
-    "Totals",
-    "Trend",
     "VersionedReadModel",
     "WaitForPositionMiddleware",
     "by_stream",

@@ -19,8 +19,8 @@ from eventram.readmodel.results import (
     Summary,
     TimeSeries,
 )
-from eventram.timebuckets import INTERVALS
-from eventram.timebuckets import bucket_key as bucket_label
+from eventram.readmodel.timebuckets import INTERVALS
+from eventram.readmodel.timebuckets import bucket_key as bucket_label
 
 __all__ = [
     "check_summary",

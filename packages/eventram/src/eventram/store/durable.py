@@ -15,7 +15,6 @@ from pathlib import Path
 
 from eventram.codec import EventRegistry, registry
 from eventram.envelope import RecordedEvent
-from eventram.store.counters import EventStatistics
 from eventram.store.journal.lock import DirectoryLock
 from eventram.store.journal.reader import Progress
 from eventram.store.journal.recovery import RecoveryReport, recover
@@ -149,16 +148,6 @@ class DurableStore:
     def wake(self) -> None:
         """Wake every thread waiting in :meth:`wait_for_change`."""
         self._events.wake()
-
-    def statistics(self, event_type: str, since: datetime, until: datetime) -> EventStatistics:
-        """Legacy, off the ports: see ``InMemoryEventStore.statistics``."""
-        return self._events.statistics(event_type, since, until)
-
-    def trends(
-        self, event_type: str, since: datetime, until: datetime, interval: str = "day"
-    ) -> dict[str, int]:
-        """Legacy, off the ports: see ``InMemoryEventStore.trends``."""
-        return self._events.trends(event_type, since, until, interval)
 
     @property
     def event_registry(self) -> EventRegistry:

@@ -18,7 +18,6 @@ from msgspec.structs import astuple
 from eventram.codec import EventRegistry, registry
 from eventram.envelope import RecordedEvent, envelope_type
 from eventram.errors import ConcurrencyError, StoreClosedError, ValidationError
-from eventram.store.counters import EventStatistics
 from eventram.store.memory._batches import (
     BatchBounds,
     BatchBuilder,
@@ -29,7 +28,6 @@ from eventram.store.memory._batches import (
     retry_of,
     utc_now,
 )
-from eventram.store.memory._counters_legacy import LegacyCounters
 from eventram.store.memory._indexes import SecondaryIndexes
 from eventram.store.memory._visibility import Visibility
 from eventram.store.memory._windows import check_limit, stream_window, visible_prefix
@@ -85,7 +83,6 @@ class InMemoryEventStore:
         self._closed = False
         self._builder = BatchBuilder(event_registry, metadata_fields)
         self._indexes = SecondaryIndexes(metadata_fields)
-        self._legacy_counters = LegacyCounters(metadata_fields)
 
     @property
     def event_registry(self) -> EventRegistry:
@@ -381,18 +378,6 @@ class InMemoryEventStore:
         """How many events :meth:`find` would return without a limit."""
         matches = self._indexes.search(self._log, self._visibility.position, query, None)
         return sum(1 for _ in matches)
-
-    def statistics(self, event_type: str, since: datetime, until: datetime) -> EventStatistics:
-        """Legacy, off the ports (see ``_counters_legacy``): counts by hour, day and fields."""
-        self._legacy_counters.catch_up(self._log, self._visibility.position)
-        return self._legacy_counters.statistics(event_type, since, until, self.find)
-
-    def trends(
-        self, event_type: str, since: datetime, until: datetime, interval: str = "day"
-    ) -> dict[str, int]:
-        """Legacy, off the ports: counts of ``event_type`` per hour, day, week or month."""
-        self._legacy_counters.catch_up(self._log, self._visibility.position)
-        return self._legacy_counters.trends(event_type, since, until, interval, self.find)
 
 
 _NO_EVENTS: list[RecordedEvent] = []

@@ -1,4 +1,4 @@
-"""What the counters take (facts) and give back (totals, breakdowns, trends)."""
+"""What a counter table takes (facts) and gives back (totals, breakdowns, trends)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ __all__ = ["Breakdown", "Fact", "Totals", "Trend"]
 
 
 class Fact(msgspec.Struct, frozen=True):
-    """What one entity contributes: when it counts, its dimension values and its amounts."""
+    """What one entity or event contributes: when it counts, its dimension values, its amounts."""
 
     at: datetime
     dimensions: Mapping[str, str]
@@ -41,18 +41,25 @@ class Totals(msgspec.Struct, frozen=True):
 
 
 class Breakdown(msgspec.Struct, frozen=True):
-    """Totals over ``[since, until)`` (whole hours), overall and by each requested field."""
+    """Totals over a range, overall, by each requested dimension and per each time interval.
 
-    since: datetime
-    until: datetime
+    ``by`` maps a dimension (or ``"a|b"`` for a pair) to its values' totals; ``per`` maps an
+    interval (hour, day, week, month) to its buckets' totals, labelled as
+    :func:`~eventram.readmodel.timebuckets.bucket_key` does. Groups and buckets that count
+    nothing are left out. ``since``/``until`` are the range answered (None: unbounded).
+    """
+
+    since: datetime | None
+    until: datetime | None
     total: Totals
     by: dict[str, dict[str, Totals]]
+    per: dict[str, dict[str, Totals]] = msgspec.field(default_factory=dict)
 
 
 class Trend(msgspec.Struct, frozen=True):
-    """Totals per ``interval`` bucket (labels as in ``eventram.store.counters.bucket_key``)."""
+    """Totals per ``interval`` bucket, in time order (labels as in ``bucket_key``)."""
 
-    since: datetime
-    until: datetime
+    since: datetime | None
+    until: datetime | None
     interval: str
     buckets: dict[str, Totals]

@@ -1,4 +1,4 @@
-"""A generic counters projection: events become facts, facts feed a CounterTable."""
+"""The counters projection: events become facts, facts feed a CounterTable (a read model)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,8 @@ from typing import Any
 from eventram.codec import EventRegistry, registry
 from eventram.envelope import RecordedEvent
 from eventram.messages import Event
-from eventram.projection._counter_results import Fact
-from eventram.projection._counter_snapshot import dump_table, load_table
-from eventram.projection._counters import CounterTable
 from eventram.projection._declaration import EventHandler, Projection
+from eventram.readmodel.counters import CounterTable, EdgeReader, Fact
 
 __all__ = ["REMOVE", "FactMapper", "Remove", "by_stream", "counters_projection"]
 
@@ -37,7 +35,7 @@ EntityKey = Callable[[RecordedEvent], str | None]
 
 
 def by_stream(envelope: RecordedEvent) -> str:
-    """Entity key: the stream id (one fact per aggregate, e.g. per payment)."""
+    """Entity key: the stream id (one fact per aggregate)."""
     return envelope.stream_id
 
 
@@ -49,6 +47,7 @@ def counters_projection(
     amounts: Sequence[str] = (),
     partition_by: str | Sequence[str] | None = None,
     entity: EntityKey | None = by_stream,
+    edges: EdgeReader | None = None,
     event_registry: EventRegistry = registry,
 ) -> Projection[CounterTable]:
     """A projection whose state is a :class:`CounterTable` named ``name``.
@@ -56,9 +55,18 @@ def counters_projection(
     Each event type maps to a fact mapper. With ``entity`` (default: the stream id), each
     entity has at most one fact and a new one replaces the previous (moving its count between
     dimension values and time buckets). With ``entity=None`` every fact is counted once and
-    never retracted: use it to count events themselves (by type, hour, organization, user).
-    The projection can be snapshotted (its table dumps to bytes and loads back).
+    never retracted: use it to count events themselves (by type, hour, and whatever metadata
+    the mappers turn into dimensions). ``edges`` makes the table's ranges exact (see
+    :class:`~eventram.readmodel.counters.CounterTable`). The projection can be snapshotted.
     """
+
+    def new_table() -> CounterTable:
+        return CounterTable(name, dimensions, amounts, partition_by=partition_by, edges=edges)
+
+    def load(data: bytes) -> CounterTable:
+        table = new_table()
+        table.restore(data)
+        return table
 
     def handler(mapper: FactMapper) -> EventHandler[CounterTable]:
         if entity is None:
@@ -85,8 +93,8 @@ def counters_projection(
     return Projection(
         name,
         {event_type: handler(mapper) for event_type, mapper in mappers.items()},
-        lambda: CounterTable(name, dimensions, amounts, partition_by=partition_by),
-        dump=dump_table,
-        load=load_table,
+        new_table,
+        dump=CounterTable.dump,
+        load=load,
         event_registry=event_registry,
     )

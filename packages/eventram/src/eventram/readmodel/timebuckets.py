@@ -1,9 +1,9 @@
-"""Time buckets for the counters: hours, days and months as integers, and range decomposition.
+"""Time buckets in UTC: hours, days and months as integers, their labels, range decomposition.
 
-A range of whole hours ``[h0, h1)`` is split into the fewest buckets of the allowed levels:
-leading hours up to a day boundary, leading days up to a month boundary, whole months, then
-trailing days and hours. A query then touches O(months + 2*31 days + 2*24 hours) buckets at
-most, however many events the range holds.
+The hour is the unit: an instant falls in hour ``to_epoch_us(when) // HOUR_US``. A range of
+whole hours ``[h0, h1)`` is split into the fewest buckets of the allowed levels (leading hours
+up to a day boundary, leading days up to a month boundary, whole months, then trailing days
+and hours), so a query touches O(months + 2*31 days + 2*24 hours) buckets at most.
 """
 
 from __future__ import annotations
@@ -11,15 +11,33 @@ from __future__ import annotations
 import enum
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from typing import Literal
 
+from eventram.envelope import from_epoch_us, to_epoch_us
 from eventram.errors import ValidationError
-from eventram.timebuckets import bucket_key
 
-__all__ = ["Level", "Piece", "bucket_start", "decompose", "hour_of", "label", "month_of"]
+__all__ = [
+    "HOUR_US",
+    "INTERVALS",
+    "Interval",
+    "Level",
+    "Piece",
+    "bucket_key",
+    "bucket_start",
+    "coarsest_for",
+    "decompose",
+    "hour_of",
+    "label",
+    "utc",
+]
 
-HOUR = 3600
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+HOUR_US = 3_600_000_000
+"""Microseconds in an hour: the one bucket width every counter uses."""
+_DAY_US = 24 * HOUR_US
 _ZERO = timedelta(0)
+
+Interval = Literal["hour", "day", "week", "month"]
+INTERVALS: tuple[str, ...] = ("hour", "day", "week", "month")
 
 
 class Level(enum.IntEnum):
@@ -34,6 +52,27 @@ Piece = tuple[Level, int, int]
 """Buckets ``[start, stop)`` of one level."""
 
 
+def _unknown_interval(interval: str) -> ValidationError:
+    return ValidationError(
+        f"Unknown interval {interval!r}: use one of {', '.join(INTERVALS)}.", field="interval"
+    )
+
+
+def bucket_key(when: datetime, interval: str) -> str:
+    """The label of the bucket holding ``when``: hour, day, ISO week or month, in UTC."""
+    when = when.astimezone(UTC)
+    if interval == "hour":
+        return when.strftime("%Y-%m-%dT%H:00:00Z")
+    if interval == "day":
+        return when.strftime("%Y-%m-%d")
+    if interval == "week":
+        year, week, _ = when.isocalendar()
+        return f"{year}-W{week:02d}"
+    if interval == "month":
+        return when.strftime("%Y-%m")
+    raise _unknown_interval(interval)
+
+
 def utc(when: datetime) -> datetime:
     """``when`` in UTC; a naive datetime is refused."""
     offset = when.utcoffset()
@@ -44,8 +83,7 @@ def utc(when: datetime) -> datetime:
 
 def hour_of(when: datetime) -> int:
     """Hours since the epoch of an aware datetime (floored)."""
-    delta = when - _EPOCH
-    return delta.days * 24 + delta.seconds // HOUR
+    return to_epoch_us(when) // HOUR_US
 
 
 def month_of(when: datetime) -> int:
@@ -54,15 +92,15 @@ def month_of(when: datetime) -> int:
 
 
 def _month_first_day(month: int) -> int:
-    return (datetime(month // 12, month % 12 + 1, 1, tzinfo=UTC) - _EPOCH).days
+    return to_epoch_us(datetime(month // 12, month % 12 + 1, 1, tzinfo=UTC)) // _DAY_US
 
 
 def bucket_start(level: Level, index: int) -> datetime:
     """The first instant of a bucket."""
     if level is Level.HOUR:
-        return _EPOCH + timedelta(hours=index)
+        return from_epoch_us(index * HOUR_US)
     if level is Level.DAY:
-        return _EPOCH + timedelta(days=index)
+        return from_epoch_us(index * _DAY_US)
     return datetime(index // 12, index % 12 + 1, 1, tzinfo=UTC)
 
 
@@ -70,21 +108,6 @@ def bucket_start(level: Level, index: int) -> datetime:
 def label(level: Level, index: int, interval: str) -> str:
     """The label of the ``interval`` bucket (hour, day, week, month) holding a bucket."""
     return bucket_key(bucket_start(level, index), interval)
-
-
-def hour_range(since: datetime, until: datetime) -> tuple[int, int]:
-    """Whole hours covering ``[since, until)``: ``since`` floored, ``until`` ceiled."""
-    since, until = utc(since), utc(until)
-    if until < since:
-        raise ValidationError(
-            f"The range ends ({until.isoformat()}) before it starts ({since.isoformat()}).",
-            field="until",
-        )
-    h0 = hour_of(since)
-    h1 = hour_of(until)
-    if bucket_start(Level.HOUR, h1) < until:
-        h1 += 1
-    return h0, h1
 
 
 def decompose(h0: int, h1: int, coarsest: Level = Level.MONTH) -> list[Piece]:
@@ -118,7 +141,5 @@ def coarsest_for(interval: str) -> Level:
     levels = {"hour": Level.HOUR, "day": Level.DAY, "week": Level.DAY, "month": Level.MONTH}
     level = levels.get(interval)
     if level is None:
-        raise ValidationError(
-            f"Unknown interval {interval!r}: use one of hour, day, week, month.", field="interval"
-        )
+        raise _unknown_interval(interval)
     return level
