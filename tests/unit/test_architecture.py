@@ -49,6 +49,19 @@ def _imports(path: Path) -> list[str]:
     return names
 
 
+def _imported_names(path: Path) -> list[str]:
+    """Every module imported, and every ``module.name`` a ``from module import name`` takes."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    names: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.extend(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.append(node.module)
+            names.extend(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
 def _module_name(path: Path) -> str:
     distribution = path.relative_to(PACKAGES).parts[0]
     parts = path.relative_to(PACKAGES / distribution / "src").with_suffix("").parts
@@ -102,7 +115,7 @@ def test_only_the_engine_command_line_imports_typer_or_rich_and_nothing_imports_
 def _private_owner(imported: str) -> str | None:
     """The package owning the private module ``imported`` names (None: it names no private one)."""
     parts = imported.split(".")
-    if parts[0] != "eventram":
+    if parts[0] not in ("eventram", "billing"):
         return None
     for i, part in enumerate(parts):
         if part.startswith("_"):
@@ -110,12 +123,12 @@ def _private_owner(imported: str) -> str | None:
     return None
 
 
-@pytest.mark.parametrize("path", sorted(ENGINE.rglob("*.py")), ids=str)
-def test_engine_modules_import_no_other_packages_private_module(path: Path) -> None:
+@pytest.mark.parametrize("path", sorted([*ENGINE.rglob("*.py"), *BILLING.rglob("*.py")]), ids=str)
+def test_no_module_imports_another_packages_private_module_or_name(path: Path) -> None:
     module = _module_name(path)
     package = module if path.name == "__init__.py" else module.rpartition(".")[0]
     wrong = []
-    for name in _imports(path):
+    for name in _imported_names(path):
         owner = _private_owner(name)
         if owner is not None and not (package == owner or package.startswith(owner + ".")):
             wrong.append(name)
@@ -160,3 +173,12 @@ def test_the_counter_table_names_no_application_dimension(path: Path) -> None:
     text = path.read_text().lower()
     named = [word for word in APPLICATION_WORDS if word in text]
     assert not named, f"{path} names {named}: dimensions are the application's configuration"
+
+
+def test_the_private_check_names_the_package_that_owns_a_private_module_or_name() -> None:
+    assert _private_owner("eventram.bus._pipeline") == "eventram.bus"
+    assert _private_owner("eventram.bus._pipeline.Next") == "eventram.bus"
+    assert _private_owner("eventram.envelope._ID_POOL") == "eventram.envelope"
+    assert _private_owner("billing.entrypoints.http._x") == "billing.entrypoints.http"
+    assert _private_owner("eventram.bus.Next") is None
+    assert _private_owner("msgspec._core") is None
