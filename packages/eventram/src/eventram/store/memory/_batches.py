@@ -184,15 +184,10 @@ class BatchBuilder:
         ``ValidationError`` (or a subclass) for an empty batch, an item that is not an event,
         or an id chosen twice in the batch.
         """
-        events, correlation_id, causation_id = (
-            request.events,
-            request.correlation_id,
-            request.causation_id,
-        )
+        events, ids = request.events, (request.correlation_id, request.causation_id)
         if not events:
             raise EmptyBatchError(stream_id)
         base = self.shared_metadata(request.metadata)
-        envelope, type_names = self._envelope, self._type_names
         batch: list[RecordedEvent] = []
         chosen: list[int] = []
         for item in events:
@@ -206,21 +201,9 @@ class BatchBuilder:
                 chosen.append(event_id)
             else:
                 raise _not_an_event(stream_id, item)
-            name = type_names.get(type(data)) or self._register(data)
             batch.append(
-                envelope(
-                    position,
-                    version,
-                    stream_id,
-                    stream_type,
-                    name,
-                    event_id,
-                    now,
-                    correlation_id,
-                    causation_id,
-                    meta,
-                    self._payload(data),
-                    data.schema_version,
+                self._envelope_of(
+                    data, event_id, meta, stream_id, stream_type, version, position, now, ids
                 )
             )
             position += 1
@@ -228,6 +211,56 @@ class BatchBuilder:
         if chosen and len(set(chosen)) != len(chosen):
             raise _chosen_twice(stream_id, chosen)
         return batch, chosen
+
+    def build_event(
+        self,
+        event: Event,
+        stream_id: str,
+        stream_type: str,
+        version: int,
+        position: int,
+        now: int,
+        metadata: Mapping[str, str] | None,
+        ids: tuple[str | None, str | None],
+    ) -> RecordedEvent:
+        """The envelope of a batch of one plain event (given a new id), as :meth:`build` does.
+
+        ``ids`` are the batch's correlation and causation ids. Raises ``ValidationError`` for
+        an unregistered event class.
+        """
+        meta = self.shared_metadata(metadata)
+        return self._envelope_of(
+            event, new_event_int(), meta, stream_id, stream_type, version, position, now, ids
+        )
+
+    def _envelope_of(
+        self,
+        data: Event,
+        event_id: int,
+        meta: Mapping[str, str],
+        stream_id: str,
+        stream_type: str,
+        version: int,
+        position: int,
+        now: int,
+        ids: tuple[str | None, str | None],
+    ) -> RecordedEvent:
+        """One envelope; ``ids`` are the batch's correlation and causation ids."""
+        name = self._type_names.get(type(data)) or self._register(data)
+        return self._envelope(
+            position,
+            version,
+            stream_id,
+            stream_type,
+            name,
+            event_id,
+            now,
+            ids[0],
+            ids[1],
+            meta,
+            self._payload(data),
+            data.schema_version,
+        )
 
     def shared_metadata(self, metadata: Mapping[str, str] | None) -> Mapping[str, str]:
         """The store's own copy of ``metadata``, shared by every envelope with the same one.

@@ -18,6 +18,7 @@ from msgspec.structs import astuple
 from eventram.codec import EventRegistry, registry
 from eventram.envelope import RecordedEvent, envelope_type
 from eventram.errors import ConcurrencyError, StoreClosedError, ValidationError
+from eventram.messages import Event
 from eventram.store.memory._batches import (
     BatchBounds,
     BatchBuilder,
@@ -105,6 +106,11 @@ class InMemoryEventStore:
         Raises ``ConcurrencyError`` (nothing written) on a version mismatch; returns the first
         result again when the same event ids are appended again in the same order.
         """
+        if len(events) == 1 and isinstance(events[0], Event):  # the common case
+            ids = (correlation_id, causation_id)
+            return self._append_event(
+                stream_id, events[0], expected_version, stream_type, metadata, ids
+            )
         request = AppendRequest(
             stream_id=stream_id,
             events=events,
@@ -125,6 +131,34 @@ class InMemoryEventStore:
         if ticket is not None:
             self._commit(ticket, result.position)
         return result
+
+    def _append_event(
+        self,
+        stream_id: str,
+        event: Event,
+        expected_version: int,
+        stream_type: str,
+        metadata: Mapping[str, str] | None,
+        ids: tuple[str | None, str | None],
+    ) -> AppendResult:
+        """:meth:`append` of one plain event: the same steps, without a request to carry it.
+
+        ``ids`` are the correlation and causation ids. A plain event chose no id, so it cannot
+        be a retry (bench/README.md: which fast paths stay, and what each buys).
+        """
+        with self._lock:
+            if self._closed or self._failure is not None:
+                self._refuse_writes()
+            now, position = next_time(self._clock, self._last_time), len(self._log) + 1
+            batch = [
+                self._prepare_event(
+                    stream_id, event, expected_version, stream_type, metadata, ids, now, position
+                )
+            ]
+            ticket = self._write((batch,))
+        if ticket is not None:
+            self._commit(ticket, position)
+        return result_of(batch)
 
     def append_many(self, requests: Sequence[AppendRequest]) -> BulkResult:
         """Append batches to many streams in one call: one journal frame, atomic per stream.
@@ -168,12 +202,24 @@ class InMemoryEventStore:
         retry, version.
         """
         stream_id, expected_version = request.stream_id, request.expected_version
-        check_target(stream_id, expected_version)
-        stream = self._streams.get(stream_id, _NO_EVENTS)
-        current = len(stream)
-        stream_type = request.stream_type
-        if stream:  # the stream's own strings, however the caller spells them
-            stream_id, stream_type = stream[0].stream_id, stream_type or stream[0].stream_type
+        events, ids = request.events, (request.correlation_id, request.causation_id)
+        if len(events) == 1 and isinstance(events[0], Event):  # the common case, as in append
+            batch = [
+                self._prepare_event(
+                    stream_id,
+                    events[0],
+                    expected_version,
+                    request.stream_type,
+                    request.metadata,
+                    ids,
+                    now,
+                    position,
+                )
+            ]
+            return result_of(batch), batch
+        stream_id, stream_type, current = self._target(
+            stream_id, expected_version, request.stream_type
+        )
         batch, chosen = self._builder.build(
             request, stream_id, stream_type, current + 1, position, now
         )
@@ -183,9 +229,42 @@ class InMemoryEventStore:
                 return retried, []
             if chosen_so_far is not None:
                 refuse_reused(stream_id, chosen, chosen_so_far)
-        if not version_matches(expected_version, current):
-            raise ConcurrencyError(stream_id, describe_expected(expected_version), current)
+        _check_version(stream_id, expected_version, current)
         return result_of(batch), batch
+
+    def _prepare_event(
+        self,
+        stream_id: str,
+        event: Event,
+        expected_version: int,
+        stream_type: str,
+        metadata: Mapping[str, str] | None,
+        ids: tuple[str | None, str | None],
+        now: int,
+        position: int,
+    ) -> RecordedEvent:
+        """:meth:`_prepare` of a batch of one plain event: its envelope, checked in that order."""
+        stream_id, stream_type, current = self._target(stream_id, expected_version, stream_type)
+        envelope = self._builder.build_event(
+            event, stream_id, stream_type, current + 1, position, now, metadata, ids
+        )
+        _check_version(stream_id, expected_version, current)
+        return envelope
+
+    def _target(
+        self, stream_id: str, expected_version: int, stream_type: str
+    ) -> tuple[str, str, int]:
+        """Check the target of a batch; the stream's own id and type, and its version.
+
+        The stream's own strings, however the caller spells them (a new stream takes the
+        caller's).
+        """
+        check_target(stream_id, expected_version)
+        stream = self._streams.get(stream_id)
+        if stream is None:
+            return stream_id, stream_type, 0
+        first = stream[0]
+        return first.stream_id, stream_type or first.stream_type, len(stream)
 
     def _refuse_writes(self) -> None:
         if self._closed:
@@ -381,3 +460,9 @@ class InMemoryEventStore:
 
 
 _NO_EVENTS: list[RecordedEvent] = []
+
+
+def _check_version(stream_id: str, expected_version: int, current: int) -> None:
+    """Refuse a batch for a stream at ``current`` when ``expected_version`` says otherwise."""
+    if not version_matches(expected_version, current):
+        raise ConcurrencyError(stream_id, describe_expected(expected_version), current)
