@@ -247,6 +247,11 @@ class BatchBuilder:
     ) -> RecordedEvent:
         """One envelope; ``ids`` are the batch's correlation and causation ids."""
         name = self._type_names.get(type(data)) or self._register(data)
+        if self._encode_into is None:
+            payload = self._registry.encode(data)
+        else:  # encoded into the buffer, copied out at its exact size
+            self._encode_into(data, self._buffer)
+            payload = bytes(self._buffer)
         return self._envelope(
             position,
             version,
@@ -258,7 +263,7 @@ class BatchBuilder:
             ids[0],
             ids[1],
             meta,
-            self._payload(data),
+            payload,
             data.schema_version,
         )
 
@@ -299,13 +304,6 @@ class BatchBuilder:
         """The registered type name of an event class seen for the first time (or raise)."""
         name = self._type_names[type(event)] = self._registry.check(event)
         return name
-
-    def _payload(self, event: Event) -> bytes:
-        """The event's encoded fields, at their exact size."""
-        if self._encode_into is None:
-            return self._registry.encode(event)
-        self._encode_into(event, self._buffer)
-        return bytes(self._buffer)
 
 
 def _not_an_event(stream_id: str, item: object) -> ValidationError:

@@ -293,7 +293,11 @@ class InMemoryEventStore:
         """Add a batch to the log, its stream and the id index (not yet visible to readers)."""
         first = batch[0]
         self._log.extend(batch)
-        self._streams.setdefault(first.stream_id, []).extend(batch)
+        stream = self._streams.get(first.stream_id)
+        if stream is None:
+            self._streams[first.stream_id] = batch.copy()
+        else:
+            stream.extend(batch)
         by_id = self._by_id
         for event in batch:
             by_id[event.event_id_int] = event
