@@ -19,19 +19,34 @@ import msgspec
 
 from eventram.codec import EventRegistry
 from eventram.envelope import NewEvent, RecordedEvent, envelope_type, new_event_int, to_epoch_us
-from eventram.errors import DuplicateEventIdError, EmptyBatchError, ValidationError
+from eventram.errors import (
+    ConcurrencyError,
+    DuplicateEventIdError,
+    EmptyBatchError,
+    ValidationError,
+)
 from eventram.messages import Event
-from eventram.store.ports import ANY, AppendRequest, AppendResult, check_expected_version, result_of
+from eventram.store.ports import (
+    ANY,
+    AppendRequest,
+    AppendResult,
+    check_expected_version,
+    describe_expected,
+    result_of,
+    version_matches,
+)
 
 __all__ = [
     "EMPTY_METADATA",
     "BatchBounds",
     "BatchBuilder",
     "check_target",
+    "check_version",
     "named_twice",
     "next_time",
     "refuse_reused",
     "retry_of",
+    "stream_target",
     "utc_now",
 ]
 
@@ -66,6 +81,25 @@ def check_target(stream_id: str, expected_version: int) -> None:
         )
     if type(expected_version) is not int or expected_version < ANY:
         check_expected_version(stream_id, expected_version)
+
+
+def stream_target(
+    streams: Mapping[str, list[RecordedEvent]], stream_id: str, expected_version: int, kind: str
+) -> tuple[str, str, int]:
+    """Check a batch's target; the stream's own id and type (a new stream takes the caller's,
+    ``kind``), however the caller spells them, and its version."""
+    check_target(stream_id, expected_version)
+    stream = streams.get(stream_id)
+    if stream is None:
+        return stream_id, kind, 0
+    first = stream[0]
+    return first.stream_id, kind or first.stream_type, len(stream)
+
+
+def check_version(stream_id: str, expected_version: int, current: int) -> None:
+    """Refuse a batch for a stream at ``current`` when ``expected_version`` says otherwise."""
+    if not version_matches(expected_version, current):
+        raise ConcurrencyError(stream_id, describe_expected(expected_version), current)
 
 
 def refuse_reused(stream_id: str, chosen: list[int], chosen_so_far: set[int]) -> None:
