@@ -19,19 +19,34 @@ import msgspec
 
 from eventram.codec import EventRegistry
 from eventram.envelope import NewEvent, RecordedEvent, envelope_type, new_event_int, to_epoch_us
-from eventram.errors import DuplicateEventIdError, EmptyBatchError, ValidationError
+from eventram.errors import (
+    ConcurrencyError,
+    DuplicateEventIdError,
+    EmptyBatchError,
+    ValidationError,
+)
 from eventram.messages import Event
-from eventram.store.ports import ANY, AppendRequest, AppendResult, check_expected_version, result_of
+from eventram.store.ports import (
+    ANY,
+    AppendRequest,
+    AppendResult,
+    check_expected_version,
+    describe_expected,
+    result_of,
+    version_matches,
+)
 
 __all__ = [
     "EMPTY_METADATA",
     "BatchBounds",
     "BatchBuilder",
     "check_target",
+    "check_version",
     "named_twice",
     "next_time",
     "refuse_reused",
     "retry_of",
+    "stream_target",
     "utc_now",
 ]
 
@@ -66,6 +81,25 @@ def check_target(stream_id: str, expected_version: int) -> None:
         )
     if type(expected_version) is not int or expected_version < ANY:
         check_expected_version(stream_id, expected_version)
+
+
+def stream_target(
+    streams: Mapping[str, list[RecordedEvent]], stream_id: str, expected_version: int, kind: str
+) -> tuple[str, str, int]:
+    """Check a batch's target; the stream's own id and type (a new stream takes the caller's,
+    ``kind``), however the caller spells them, and its version."""
+    check_target(stream_id, expected_version)
+    stream = streams.get(stream_id)
+    if stream is None:
+        return stream_id, kind, 0
+    first = stream[0]
+    return first.stream_id, kind or first.stream_type, len(stream)
+
+
+def check_version(stream_id: str, expected_version: int, current: int) -> None:
+    """Refuse a batch for a stream at ``current`` when ``expected_version`` says otherwise."""
+    if not version_matches(expected_version, current):
+        raise ConcurrencyError(stream_id, describe_expected(expected_version), current)
 
 
 def refuse_reused(stream_id: str, chosen: list[int], chosen_so_far: set[int]) -> None:
@@ -184,15 +218,10 @@ class BatchBuilder:
         ``ValidationError`` (or a subclass) for an empty batch, an item that is not an event,
         or an id chosen twice in the batch.
         """
-        events, correlation_id, causation_id = (
-            request.events,
-            request.correlation_id,
-            request.causation_id,
-        )
+        events, ids = request.events, (request.correlation_id, request.causation_id)
         if not events:
             raise EmptyBatchError(stream_id)
         base = self.shared_metadata(request.metadata)
-        envelope, type_names = self._envelope, self._type_names
         batch: list[RecordedEvent] = []
         chosen: list[int] = []
         for item in events:
@@ -206,21 +235,9 @@ class BatchBuilder:
                 chosen.append(event_id)
             else:
                 raise _not_an_event(stream_id, item)
-            name = type_names.get(type(data)) or self._register(data)
             batch.append(
-                envelope(
-                    position,
-                    version,
-                    stream_id,
-                    stream_type,
-                    name,
-                    event_id,
-                    now,
-                    correlation_id,
-                    causation_id,
-                    meta,
-                    self._payload(data),
-                    data.schema_version,
+                self._envelope_of(
+                    data, event_id, meta, stream_id, stream_type, version, position, now, ids
                 )
             )
             position += 1
@@ -228,6 +245,61 @@ class BatchBuilder:
         if chosen and len(set(chosen)) != len(chosen):
             raise _chosen_twice(stream_id, chosen)
         return batch, chosen
+
+    def build_event(
+        self,
+        event: Event,
+        stream_id: str,
+        stream_type: str,
+        version: int,
+        position: int,
+        now: int,
+        metadata: Mapping[str, str] | None,
+        ids: tuple[str | None, str | None],
+    ) -> RecordedEvent:
+        """The envelope of a batch of one plain event (given a new id), as :meth:`build` does.
+
+        ``ids`` are the batch's correlation and causation ids. Raises ``ValidationError`` for
+        an unregistered event class.
+        """
+        meta = self.shared_metadata(metadata)
+        return self._envelope_of(
+            event, new_event_int(), meta, stream_id, stream_type, version, position, now, ids
+        )
+
+    def _envelope_of(
+        self,
+        data: Event,
+        event_id: int,
+        meta: Mapping[str, str],
+        stream_id: str,
+        stream_type: str,
+        version: int,
+        position: int,
+        now: int,
+        ids: tuple[str | None, str | None],
+    ) -> RecordedEvent:
+        """One envelope; ``ids`` are the batch's correlation and causation ids."""
+        name = self._type_names.get(type(data)) or self._register(data)
+        if self._encode_into is None:
+            payload = self._registry.encode(data)
+        else:  # encoded into the buffer, copied out at its exact size
+            self._encode_into(data, self._buffer)
+            payload = bytes(self._buffer)
+        return self._envelope(
+            position,
+            version,
+            stream_id,
+            stream_type,
+            name,
+            event_id,
+            now,
+            ids[0],
+            ids[1],
+            meta,
+            payload,
+            data.schema_version,
+        )
 
     def shared_metadata(self, metadata: Mapping[str, str] | None) -> Mapping[str, str]:
         """The store's own copy of ``metadata``, shared by every envelope with the same one.
@@ -266,13 +338,6 @@ class BatchBuilder:
         """The registered type name of an event class seen for the first time (or raise)."""
         name = self._type_names[type(event)] = self._registry.check(event)
         return name
-
-    def _payload(self, event: Event) -> bytes:
-        """The event's encoded fields, at their exact size."""
-        if self._encode_into is None:
-            return self._registry.encode(event)
-        self._encode_into(event, self._buffer)
-        return bytes(self._buffer)
 
 
 def _not_an_event(stream_id: str, item: object) -> ValidationError:

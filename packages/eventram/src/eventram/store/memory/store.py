@@ -18,14 +18,16 @@ from msgspec.structs import astuple
 from eventram.codec import EventRegistry, registry
 from eventram.envelope import RecordedEvent, envelope_type
 from eventram.errors import ConcurrencyError, StoreClosedError, ValidationError
+from eventram.messages import Event
 from eventram.store.memory._batches import (
     BatchBounds,
     BatchBuilder,
-    check_target,
+    check_version,
     named_twice,
     next_time,
     refuse_reused,
     retry_of,
+    stream_target,
     utc_now,
 )
 from eventram.store.memory._indexes import SecondaryIndexes
@@ -42,9 +44,7 @@ from eventram.store.ports import (
     EventLike,
     EventQuery,
     Journal,
-    describe_expected,
     result_of,
-    version_matches,
 )
 
 __all__ = ["InMemoryEventStore", "utc_now"]
@@ -105,6 +105,25 @@ class InMemoryEventStore:
         Raises ``ConcurrencyError`` (nothing written) on a version mismatch; returns the first
         result again when the same event ids are appended again in the same order.
         """
+        if len(events) == 1 and isinstance(events[0], Event):  # the common case: no request
+            event, ids = events[0], (correlation_id, causation_id)
+            with self._lock:
+                if self._closed or self._failure is not None:
+                    self._refuse_writes()
+                now, position = next_time(self._clock, self._last_time), len(self._log) + 1
+                stream_id, stream_type, current = stream_target(
+                    self._streams, stream_id, expected_version, stream_type
+                )
+                batch = [
+                    self._builder.build_event(
+                        event, stream_id, stream_type, current + 1, position, now, metadata, ids
+                    )
+                ]
+                check_version(stream_id, expected_version, current)
+                ticket = self._write((batch,))
+            if ticket is not None:
+                self._commit(ticket, position)
+            return result_of(batch)
         request = AppendRequest(
             stream_id=stream_id,
             events=events,
@@ -129,9 +148,7 @@ class InMemoryEventStore:
     def append_many(self, requests: Sequence[AppendRequest]) -> BulkResult:
         """Append batches to many streams in one call: one journal frame, atomic per stream.
 
-        A stream whose batch is refused gets its error in ``BulkResult.errors``; the others'
-        batches are appended.
-        """
+        A refused batch's error is in ``BulkResult.errors``; the others are appended."""
         results: dict[str, AppendResult] = {}
         errors: dict[str, Exception] = {}
         batches: list[list[RecordedEvent]] = []
@@ -160,32 +177,38 @@ class InMemoryEventStore:
     def _prepare(
         self, request: AppendRequest, now: int, position: int, chosen_so_far: set[int] | None
     ) -> tuple[AppendResult, list[RecordedEvent]]:
-        """Check one stream's batch and build its envelopes: its result, and its new events.
-
-        A retried batch (its ids stored already, in order) has its first result and no new
-        events. In a bulk append, ``chosen_so_far`` holds the ids the batches before this one
-        chose: reusing one is refused. Checked in order: stream id, expected version, events,
-        retry, version.
-        """
+        """Check one stream's batch and build it: its result, and its new events (none for a
+        retry). ``chosen_so_far``: the ids chosen by the batches before it in a bulk append.
+        Checked in order: stream id, expected version, events, retry, version."""
         stream_id, expected_version = request.stream_id, request.expected_version
-        check_target(stream_id, expected_version)
-        stream = self._streams.get(stream_id, _NO_EVENTS)
-        current = len(stream)
-        stream_type = request.stream_type
-        if stream:  # the stream's own strings, however the caller spells them
-            stream_id, stream_type = stream[0].stream_id, stream_type or stream[0].stream_type
-        batch, chosen = self._builder.build(
-            request, stream_id, stream_type, current + 1, position, now
+        stream_id, stream_type, current = stream_target(
+            self._streams, stream_id, expected_version, request.stream_type
         )
-        if chosen:
-            retried = retry_of(stream_id, chosen, self._by_id, self._log, self._batches)
+        events, version = request.events, current + 1
+        if len(events) == 1 and isinstance(events[0], Event):  # the common case, as in append
+            ids, meta = (request.correlation_id, request.causation_id), request.metadata
+            event = self._builder.build_event(
+                events[0], stream_id, stream_type, version, position, now, meta, ids
+            )
+            batch = [event]
+        else:
+            batch, chosen = self._builder.build(
+                request, stream_id, stream_type, version, position, now
+            )
+            retried = self._retried(stream_id, chosen, chosen_so_far) if chosen else None
             if retried is not None:
                 return retried, []
-            if chosen_so_far is not None:
-                refuse_reused(stream_id, chosen, chosen_so_far)
-        if not version_matches(expected_version, current):
-            raise ConcurrencyError(stream_id, describe_expected(expected_version), current)
+        check_version(stream_id, expected_version, current)
         return result_of(batch), batch
+
+    def _retried(
+        self, stream_id: str, chosen: list[int], chosen_so_far: set[int] | None
+    ) -> AppendResult | None:
+        """The first result if the ``chosen`` ids are a stored batch; else note them (bulk)."""
+        retried = retry_of(stream_id, chosen, self._by_id, self._log, self._batches)
+        if retried is None and chosen_so_far is not None:
+            refuse_reused(stream_id, chosen, chosen_so_far)
+        return retried
 
     def _refuse_writes(self) -> None:
         if self._closed:
@@ -196,11 +219,8 @@ class InMemoryEventStore:
         ) from self._failure
 
     def _write(self, batches: Sequence[list[RecordedEvent]]) -> int | None:
-        """Journal and insert batches (under the append lock), then show or queue them.
-
-        None when they show at once (see ``Visibility.defers``); else the journal ticket that
-        :meth:`_commit` waits for once the lock is released.
-        """
+        """Journal and insert batches (under the append lock), then show or queue them: None
+        when shown at once, else the ticket that :meth:`_commit` waits for, after the lock."""
         ticket = self._journal.write(batches) if self._journal is not None else 0
         for batch in batches:
             self._insert(batch)
@@ -249,12 +269,10 @@ class InMemoryEventStore:
         return count
 
     def restore_run(self, events: list[RecordedEvent], batches: Sequence[tuple[int, int]]) -> int:
-        """Load committed events given as the log holds them, in order, without checks.
+        """Load committed events (this store's envelopes, in log order), without checks.
 
-        ``batches`` gives the first and last positions of each batch of more than one event
-        (any other event is a batch of its own). For recovery: the events are this store's
-        envelopes (``envelope_type(event_registry)``) and nobody listens yet. They are visible
-        on return; the indexes follow lazily. Returns how many events were loaded.
+        For recovery, with nobody listening yet: ``batches`` gives the first and last positions
+        of each batch of more than one event. Visible on return; returns how many were loaded.
         """
         if not events:
             return 0
@@ -367,10 +385,7 @@ class InMemoryEventStore:
         return event if event is not None and event.position <= self._visibility.position else None
 
     def find(self, query: EventQuery) -> list[RecordedEvent]:
-        """Events matching every criterion of ``query``, in global order, up to its limit.
-
-        Pass the last position you saw as ``after_position`` to page.
-        """
+        """Events matching ``query``, in global order, up to its limit (page by position)."""
         check_limit(query.limit)
         return list(self._indexes.search(self._log, self._visibility.position, query, query.limit))
 
