@@ -13,15 +13,17 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import google_crc32c
 import msgspec
 
-from eventram.envelope import RecordedEvent, to_epoch_us
+from eventram.envelope import RecordedEvent
 from eventram.store.journal.frame import (
     FRAME_HEADER,
-    MAX_PAYLOAD,
     Interner,
+    _Batch,
+    decode_event,
     decode_into,
+    frame_at,
+    is_one_event,
     payload_decoder,
 )
 from eventram.store.journal.scan import next_sound_frame, zeros_from
@@ -34,7 +36,6 @@ Progress = Callable[[int, int], None]
 
 _PROGRESS_STEP = 4 * 1024 * 1024
 _HEADER = FRAME_HEADER.size
-_crc = google_crc32c.value
 
 
 @dataclass(frozen=True)
@@ -149,97 +150,61 @@ class JournalReader:
     def _scan(self, data: bytes, offset: int, stop: int, chunk: Chunk) -> tuple[int, str | None]:
         """Check and decode the frames from ``offset`` until ``stop`` or the first bad one.
 
-        Fills ``chunk``; returns where scanning stopped, and why if a frame was bad. This loop
-        runs once per frame of the journal: the checks of ``frame_at`` are inlined, and so is
-        the decoding of the usual frame (one batch of one event) that ``decode_into`` does.
+        Fills ``chunk``; returns where scanning stopped, and why if a frame was bad (a bad
+        frame adds nothing to ``chunk``).
         """
-        frames, events, multi = chunk.frames, chunk.events, chunk.multi
-        size = len(data)
+        frames, events = chunk.frames, chunk.events
         view = memoryview(data)
-        expected = self.next_position
-        unpack, crc, decode = FRAME_HEADER.unpack_from, _crc, payload_decoder.decode
-        interner = self._interner
-        metadata, meta_of, names = interner.metadata, interner.meta, interner.names
-        event, from_bytes, add = self._envelope, int.from_bytes, events.append
         why: str | None = None
-        limit = min(stop, size)
+        limit = min(stop, len(data))
         while offset < limit:
-            if offset + _HEADER > size:
-                why = f"incomplete frame header ({size - offset} of {_HEADER} bytes)"
+            end, why = frame_at(data, offset)
+            first = len(events)
+            if why is None:
+                why = self._decode_frame(view[offset + _HEADER : end], chunk)
+            if why is not None:
+                del events[first:]
                 break
-            checksum, length = unpack(data, offset)
-            end = offset + _HEADER + length
-            if length == 0 or length > MAX_PAYLOAD or end > size:
-                why = (
-                    f"frame of {length} bytes runs past the end of the file by {end - size}"
-                    if 0 < length <= MAX_PAYLOAD
-                    else f"impossible frame length {length}"
-                )
-                break
-            if crc(data[offset + 4 : end]) != checksum:
-                why = "CRC mismatch"
-                break
-            try:
-                decoded = decode(view[offset + _HEADER : end])
-            except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-                why = f"frame payload cannot be decoded ({exc})"
-                break
-            try:  # the usual frame: one batch of one event
-                (
-                    (
-                        position,
-                        version,
-                        stream_id,
-                        stream_type,
-                        at,
-                        correlation,
-                        causation,
-                        raw_meta,
-                        ((event_id, event_type, body, schema_version, own_meta),),
-                    ),
-                ) = decoded
-            except ValueError:  # several batches or events: the general path
-                first = len(events)
-                batches = decode_into(decoded, interner, events, event)
-                why = _check_batches(events, batches, expected)
-                if why is not None:
-                    del events[first:]
-                    break
-                for start, count in batches:
-                    if count > 1:
-                        multi.append((events[start].position, events[start + count - 1].position))
-                expected = events[-1].position + 1
-                frames.append((offset, end, first, len(events) - first))
-                offset = end
-                continue
-            if position != expected:
-                why = f"frame starts at position {position}, expected {expected}"
-                break
-            meta = metadata.get(bytes(raw_meta))
-            if meta is None:
-                meta = meta_of(raw_meta)
-            add(
-                event(
-                    position,
-                    version,
-                    stream_id,
-                    names.setdefault(stream_type, stream_type),
-                    names.setdefault(event_type, event_type),
-                    from_bytes(event_id),
-                    at if type(at) is int else to_epoch_us(at),  # type: ignore[arg-type]
-                    correlation,
-                    correlation if causation == correlation else causation,
-                    meta if own_meta is None else own_meta,
-                    body,
-                    schema_version,
-                )
-            )
-            expected = position + 1
-            frames.append((offset, end, len(events) - 1, 1))
+            frames.append((offset, end, first, len(events) - first))
             offset = end
-        self.next_position = expected
         view.release()
         return offset, why
+
+    def _decode_frame(self, payload: memoryview, chunk: Chunk) -> str | None:
+        """Append the events of a sound frame's payload to ``chunk``; why it is bad, or None.
+
+        Payload bytes that do not decode (the CRC matched, so the writer put them there) are
+        reported like any other bad frame, whichever path reads them.
+        """
+        try:
+            decoded = payload_decoder.decode(payload)
+            if is_one_event(decoded):  # the usual frame: one append of one event
+                return self._add_event(decoded[0], chunk.events)
+            return self._add_batches(decoded, chunk)
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            return f"frame payload cannot be decoded ({exc})"
+
+    def _add_event(self, batch: _Batch, events: list[RecordedEvent]) -> str | None:
+        """Append the event of a batch of one event if it takes the next position."""
+        position = batch[0]
+        if position != self.next_position:
+            return f"frame starts at position {position}, expected {self.next_position}"
+        events.append(decode_event(batch, self._interner, self._envelope))
+        self.next_position = position + 1
+        return None
+
+    def _add_batches(self, decoded: list[_Batch], chunk: Chunk) -> str | None:
+        """Append the events of any other frame if its batches are sound and in sequence."""
+        events = chunk.events
+        batches = decode_into(decoded, self._interner, events, self._envelope)
+        why = _check_batches(events, batches, self.next_position)
+        if why is not None:
+            return why
+        for start, count in batches:
+            if count > 1:
+                chunk.multi.append((events[start].position, events[start + count - 1].position))
+        self.next_position = events[-1].position + 1
+        return None
 
     def _open_segment(self, data: bytes, path: Path, index: int, last: bool) -> int | None:
         """Check a segment's header; return where its frames start, or None on damage."""
