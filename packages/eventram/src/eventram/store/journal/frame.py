@@ -261,6 +261,9 @@ def decode_event(
     position, version, stream_id, stream_type, at, correlation, causation, raw_meta, entries = batch
     event_id, event_type, body, schema_version, own_meta = entries[0]
     names = interner.names
+    meta = interner.metadata.get(bytes(raw_meta)) if own_meta is None else own_meta
+    if meta is None:  # not shared yet (the shared dict is looked up first: it pays per frame)
+        meta = interner.meta(raw_meta)
     return envelope(
         position,
         version,
@@ -271,7 +274,7 @@ def decode_event(
         at if type(at) is int else to_epoch_us(at),  # type: ignore[arg-type]
         correlation,
         correlation if causation == correlation else causation,
-        interner.meta(raw_meta) if own_meta is None else own_meta,
+        meta,
         body,
         schema_version,
     )

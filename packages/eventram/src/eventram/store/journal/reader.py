@@ -151,60 +151,57 @@ class JournalReader:
         """Check and decode the frames from ``offset`` until ``stop`` or the first bad one.
 
         Fills ``chunk``; returns where scanning stopped, and why if a frame was bad (a bad
-        frame adds nothing to ``chunk``).
+        frame adds nothing to ``chunk``). This loop runs once per frame of the journal: it
+        decodes the usual frame (one batch of one event) itself, with ``decode_event``; any
+        other goes to ``_add_batches``. Payload bytes that do not decode (the CRC matched, so
+        the writer put them there) make a bad frame like any other, whichever path read them.
         """
-        frames, events = chunk.frames, chunk.events
+        frames, events, add = chunk.frames, chunk.events, chunk.events.append
+        interner, envelope, decode = self._interner, self._envelope, payload_decoder.decode
+        expected = self.next_position
         view = memoryview(data)
         why: str | None = None
         limit = min(stop, len(data))
         while offset < limit:
             end, why = frame_at(data, offset)
+            if why is not None:
+                break
             first = len(events)
-            if why is None:
-                why = self._decode_frame(view[offset + _HEADER : end], chunk)
+            try:
+                decoded = decode(view[offset + _HEADER : end])
+                if not is_one_event(decoded):
+                    why = self._add_batches(decoded, chunk, expected)
+                elif decoded[0][0] == expected:
+                    add(decode_event(decoded[0], interner, envelope))
+                else:
+                    why = _out_of_sequence(decoded[0][0], expected)
+            except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+                why = f"frame payload cannot be decoded ({exc})"
             if why is not None:
                 del events[first:]
                 break
             frames.append((offset, end, first, len(events) - first))
+            expected = events[-1].position + 1
             offset = end
+        self.next_position = expected
         view.release()
         return offset, why
 
-    def _decode_frame(self, payload: memoryview, chunk: Chunk) -> str | None:
-        """Append the events of a sound frame's payload to ``chunk``; why it is bad, or None.
+    def _add_batches(self, decoded: list[_Batch], chunk: Chunk, expected: int) -> str | None:
+        """Append the events of any other frame; why its batches are unsound, or None.
 
-        Payload bytes that do not decode (the CRC matched, so the writer put them there) are
-        reported like any other bad frame, whichever path reads them.
+        ``expected`` is the position its first batch must start at.
         """
-        try:
-            decoded = payload_decoder.decode(payload)
-            if is_one_event(decoded):  # the usual frame: one append of one event
-                return self._add_event(decoded[0], chunk.events)
-            return self._add_batches(decoded, chunk)
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-            return f"frame payload cannot be decoded ({exc})"
-
-    def _add_event(self, batch: _Batch, events: list[RecordedEvent]) -> str | None:
-        """Append the event of a batch of one event if it takes the next position."""
-        position = batch[0]
-        if position != self.next_position:
-            return f"frame starts at position {position}, expected {self.next_position}"
-        events.append(decode_event(batch, self._interner, self._envelope))
-        self.next_position = position + 1
-        return None
-
-    def _add_batches(self, decoded: list[_Batch], chunk: Chunk) -> str | None:
-        """Append the events of any other frame if its batches are sound and in sequence."""
         events = chunk.events
         batches = decode_into(decoded, self._interner, events, self._envelope)
-        why = _check_batches(events, batches, self.next_position)
-        if why is not None:
-            return why
-        for start, count in batches:
-            if count > 1:
-                chunk.multi.append((events[start].position, events[start + count - 1].position))
-        self.next_position = events[-1].position + 1
-        return None
+        why = _check_batches(events, batches, expected)
+        if why is None:
+            chunk.multi.extend(
+                (events[start].position, events[start + count - 1].position)
+                for start, count in batches
+                if count > 1
+            )
+        return why
 
     def _open_segment(self, data: bytes, path: Path, index: int, last: bool) -> int | None:
         """Check a segment's header; return where its frames start, or None on damage."""
@@ -248,9 +245,13 @@ def _check_batches(
             return "frame holds an empty batch"
         position = events[start].position
         if position != expected:
-            return f"frame starts at position {position}, expected {expected}"
+            return _out_of_sequence(position, expected)
         expected = position + count
     return None
+
+
+def _out_of_sequence(position: int, expected: int) -> str:
+    return f"frame starts at position {position}, expected {expected}"
 
 
 def split_batches(
