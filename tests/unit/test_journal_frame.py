@@ -11,13 +11,13 @@ import pytest
 from eventram import registry
 from eventram.envelope import RecordedEvent, to_epoch_us
 from eventram.store.journal.frame import (
+    EVENTS,
     FRAME_HEADER,
     Interner,
     decode_event,
     decode_into,
     decode_payload,
     encode_frame,
-    is_one_event,
     payload_decoder,
 )
 from tests.contract.events import ItemAdded
@@ -102,14 +102,6 @@ def test_the_one_event_decoder_builds_what_the_general_decoder_builds(legacy_tim
     events: list[RecordedEvent] = []
     decode_into(decoded, Interner(), events)
     # then both build the same envelope
-    assert is_one_event(decoded)
+    assert len(decoded) == 1
+    assert len(decoded[0][EVENTS]) == 1
     assert decode_event(decoded[0], Interner()) == event == events[0]
-
-
-def test_a_frame_of_several_batches_or_events_is_not_a_one_event_frame() -> None:
-    when = datetime(2026, 11, 24, tzinfo=UTC)
-    one, two, three = _event(1, when), _event(2, when), _event(3, when)
-    for batches in ([[one, two]], [[one], [two, three]]):
-        payload = encode_frame(batches)[FRAME_HEADER.size :]
-        assert not is_one_event(payload_decoder.decode(payload))
-    assert is_one_event(payload_decoder.decode(encode_frame([[one]])[FRAME_HEADER.size :]))

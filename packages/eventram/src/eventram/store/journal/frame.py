@@ -22,6 +22,7 @@ from eventram.envelope import RecordedEvent, to_epoch_us
 from eventram.errors import ValidationError
 
 __all__ = [
+    "EVENTS",
     "FRAME_HEADER",
     "MAX_PAYLOAD",
     "Interner",
@@ -30,7 +31,6 @@ __all__ = [
     "decode_payload",
     "encode_frame",
     "frame_at",
-    "is_one_event",
     "payload_decoder",
 ]
 
@@ -60,8 +60,8 @@ _Batch = tuple[
     int, int, str, str, int | datetime, str | None, str | None, msgspec.Raw, list[_Entry]
 ]
 
-_EVENTS: Final = 8
-"""Index of a batch's events in ``_Batch``."""
+EVENTS: Final = 8
+"""Index of a batch's events in a decoded batch (``_Batch``)."""
 
 _metadata_decoder = msgspec.msgpack.Decoder(dict[str, str])
 
@@ -245,15 +245,10 @@ def decode_into(
     return batches
 
 
-def is_one_event(decoded: list[_Batch]) -> bool:
-    """True for the usual frame: one batch of one event (see ``decode_event``)."""
-    return len(decoded) == 1 and len(decoded[0][_EVENTS]) == 1
-
-
 def decode_event(
     batch: _Batch, interner: Interner, envelope: type[RecordedEvent] = RecordedEvent
 ) -> RecordedEvent:
-    """The event of a batch of one event (see ``is_one_event``), as ``decode_into`` builds it.
+    """The event of a batch of one event, as ``decode_into`` builds it.
 
     Recovery calls this once per usual frame: it skips the per-batch bookkeeping of
     ``decode_into``, which pays on the recovery bench (see ``JournalReader``).
