@@ -25,6 +25,7 @@ __all__ = [
     "EVENTS",
     "FRAME_HEADER",
     "MAX_PAYLOAD",
+    "Batch",
     "Interner",
     "decode_event",
     "decode_into",
@@ -56,12 +57,10 @@ _Entry = tuple[bytes, str, bytes, int, dict[str, str] | None]
 # (position, version, stream_id, stream_type, recorded_at (microseconds since the epoch; a
 #  msgpack timestamp in journals written before), correlation_id, causation_id, metadata (left
 #  encoded, see Interner), events): decoded as a tuple, cheaper than a Struct
-_Batch = tuple[
-    int, int, str, str, int | datetime, str | None, str | None, msgspec.Raw, list[_Entry]
-]
+Batch = tuple[int, int, str, str, int | datetime, str | None, str | None, msgspec.Raw, list[_Entry]]
 
 EVENTS: Final = 8
-"""Index of a batch's events in a decoded batch (``_Batch``)."""
+"""Index of a batch's events in a decoded batch (``Batch``)."""
 
 _metadata_decoder = msgspec.msgpack.Decoder(dict[str, str])
 
@@ -90,8 +89,8 @@ class Interner:
         return found
 
 
-payload_decoder = msgspec.msgpack.Decoder(list[_Batch])
-"""Decodes a frame's payload: its batches as tuples (see ``_Batch``)."""
+payload_decoder = msgspec.msgpack.Decoder(list[Batch])
+"""Decodes a frame's payload: its batches as tuples (see ``Batch``)."""
 
 
 def encode_frame(batches: Sequence[Sequence[RecordedEvent]]) -> bytes:
@@ -194,7 +193,7 @@ def decode_payload(
 
 
 def decode_into(
-    decoded: list[_Batch],
+    decoded: list[Batch],
     interner: Interner,
     events: list[RecordedEvent],
     envelope: type[RecordedEvent] = RecordedEvent,
@@ -246,7 +245,7 @@ def decode_into(
 
 
 def decode_event(
-    batch: _Batch, interner: Interner, envelope: type[RecordedEvent] = RecordedEvent
+    batch: Batch, interner: Interner, envelope: type[RecordedEvent] = RecordedEvent
 ) -> RecordedEvent:
     """The event of a batch of one event, as ``decode_into`` builds it.
 

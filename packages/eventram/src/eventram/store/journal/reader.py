@@ -19,8 +19,8 @@ from eventram.envelope import RecordedEvent
 from eventram.store.journal.frame import (
     EVENTS,
     FRAME_HEADER,
+    Batch,
     Interner,
-    _Batch,
     decode_event,
     decode_into,
     frame_at,
@@ -190,7 +190,7 @@ class JournalReader:
         view.release()
         return offset, why
 
-    def _add_batches(self, decoded: list[_Batch], chunk: Chunk, expected: int) -> str | None:
+    def _add_batches(self, decoded: list[Batch], chunk: Chunk, expected: int) -> str | None:
         """Append the events of any other frame; why its batches are unsound, or None.
 
         ``expected`` is the position its first batch must start at.
