@@ -6,10 +6,20 @@ import uuid
 from datetime import UTC, datetime
 
 import msgspec
+import pytest
 
 from eventram import registry
 from eventram.envelope import RecordedEvent, to_epoch_us
-from eventram.store.journal.frame import FRAME_HEADER, decode_payload, encode_frame
+from eventram.store.journal.frame import (
+    EVENTS,
+    FRAME_HEADER,
+    Interner,
+    decode_event,
+    decode_into,
+    decode_payload,
+    encode_frame,
+    payload_decoder,
+)
 from tests.contract.events import ItemAdded
 
 
@@ -64,3 +74,34 @@ def test_a_frame_from_an_older_journal_with_a_msgpack_timestamp_still_reads() ->
     # then the time is the same instant
     assert decoded == event
     assert decoded.recorded_at == when
+
+
+@pytest.mark.parametrize("legacy_time", [False, True], ids=["microseconds", "msgpack-timestamp"])
+def test_the_one_event_decoder_builds_what_the_general_decoder_builds(legacy_time: bool) -> None:
+    # given the payload of a frame of one batch of one event
+    when = datetime(2025, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
+    event = _event(7, when)
+    at: int | datetime = when if legacy_time else event.recorded_at_us
+    payload = msgspec.msgpack.encode(
+        [
+            (
+                7,
+                7,
+                "cart-1",
+                "cart",
+                at,
+                "corr",
+                None,
+                {"organization_id": "org-1"},
+                [(event.event_id.bytes, event.event_type, event.payload, 1, None)],
+            )
+        ]
+    )
+    decoded = payload_decoder.decode(payload)
+    # when it is decoded by the one-event path and by the general one
+    events: list[RecordedEvent] = []
+    decode_into(decoded, Interner(), events)
+    # then both build the same envelope
+    assert len(decoded) == 1
+    assert len(decoded[0][EVENTS]) == 1
+    assert decode_event(decoded[0], Interner()) == event == events[0]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Final
 
 import google_crc32c
 import msgspec
@@ -21,9 +22,12 @@ from eventram.envelope import RecordedEvent, to_epoch_us
 from eventram.errors import ValidationError
 
 __all__ = [
+    "EVENTS",
     "FRAME_HEADER",
     "MAX_PAYLOAD",
+    "Batch",
     "Interner",
+    "decode_event",
     "decode_into",
     "decode_payload",
     "encode_frame",
@@ -39,6 +43,8 @@ MAX_PAYLOAD = 1 << 28
 _crc = google_crc32c.value
 _extend = google_crc32c.extend
 _pack = FRAME_HEADER.pack
+_HEADER_SIZE = FRAME_HEADER.size
+_unpack_header = FRAME_HEADER.unpack_from
 _LENGTH = struct.Struct("<I")
 _encoder = msgspec.msgpack.Encoder()
 _from_bytes = int.from_bytes
@@ -51,9 +57,10 @@ _Entry = tuple[bytes, str, bytes, int, dict[str, str] | None]
 # (position, version, stream_id, stream_type, recorded_at (microseconds since the epoch; a
 #  msgpack timestamp in journals written before), correlation_id, causation_id, metadata (left
 #  encoded, see Interner), events): decoded as a tuple, cheaper than a Struct
-_Batch = tuple[
-    int, int, str, str, int | datetime, str | None, str | None, msgspec.Raw, list[_Entry]
-]
+Batch = tuple[int, int, str, str, int | datetime, str | None, str | None, msgspec.Raw, list[_Entry]]
+
+EVENTS: Final = 8
+"""Index of a batch's events in a decoded batch (``Batch``)."""
 
 _metadata_decoder = msgspec.msgpack.Decoder(dict[str, str])
 
@@ -82,8 +89,8 @@ class Interner:
         return found
 
 
-payload_decoder = msgspec.msgpack.Decoder(list[_Batch])
-"""Decodes a frame's payload: its batches as tuples (see ``_Batch``)."""
+payload_decoder = msgspec.msgpack.Decoder(list[Batch])
+"""Decodes a frame's payload: its batches as tuples (see ``Batch``)."""
 
 
 def encode_frame(batches: Sequence[Sequence[RecordedEvent]]) -> bytes:
@@ -157,14 +164,15 @@ def _framed(payload: bytes) -> bytes:
 
 def frame_at(data: bytes, offset: int) -> tuple[int, str | None]:
     """Check the frame starting at ``offset``: ``(end, None)`` if sound, else ``(offset, why)``."""
-    if offset + FRAME_HEADER.size > len(data):
-        return offset, f"incomplete frame header ({len(data) - offset} of 8 bytes)"
-    crc, length = FRAME_HEADER.unpack_from(data, offset)
+    size = len(data)
+    if offset + _HEADER_SIZE > size:
+        return offset, f"incomplete frame header ({size - offset} of {_HEADER_SIZE} bytes)"
+    crc, length = _unpack_header(data, offset)
     if length == 0 or length > MAX_PAYLOAD:
         return offset, f"impossible frame length {length}"
-    end = offset + FRAME_HEADER.size + length
-    if end > len(data):
-        return offset, f"frame of {length} bytes runs past the end of the file by {end - len(data)}"
+    end = offset + _HEADER_SIZE + length
+    if end > size:
+        return offset, f"frame of {length} bytes runs past the end of the file by {end - size}"
     if _crc(data[offset + 4 : end]) != crc:
         return offset, "CRC mismatch"
     return end, None
@@ -185,7 +193,7 @@ def decode_payload(
 
 
 def decode_into(
-    decoded: list[_Batch],
+    decoded: list[Batch],
     interner: Interner,
     events: list[RecordedEvent],
     envelope: type[RecordedEvent] = RecordedEvent,
@@ -234,3 +242,33 @@ def decode_into(
                 )
             )
     return batches
+
+
+def decode_event(
+    batch: Batch, interner: Interner, envelope: type[RecordedEvent] = RecordedEvent
+) -> RecordedEvent:
+    """The event of a batch of one event, as ``decode_into`` builds it.
+
+    Recovery calls this once per usual frame: it skips the per-batch bookkeeping of
+    ``decode_into``, which pays on the recovery bench (see ``JournalReader``).
+    """
+    position, version, stream_id, stream_type, at, correlation, causation, raw_meta, entries = batch
+    event_id, event_type, body, schema_version, own_meta = entries[0]
+    names = interner.names
+    meta = interner.metadata.get(bytes(raw_meta)) if own_meta is None else own_meta
+    if meta is None:  # not shared yet (the shared dict is looked up first: it pays per frame)
+        meta = interner.meta(raw_meta)
+    return envelope(
+        position,
+        version,
+        stream_id,
+        names.setdefault(stream_type, stream_type),
+        names.setdefault(event_type, event_type),
+        _from_bytes(event_id),
+        at if type(at) is int else to_epoch_us(at),  # type: ignore[arg-type]
+        correlation,
+        correlation if causation == correlation else causation,
+        meta,
+        body,
+        schema_version,
+    )
